@@ -1,0 +1,32 @@
+// @ts-check
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+const { builtinModules } = require('node:module');
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+module.exports = tseslint.config(
+  { ignores: ['node_modules/**', '.tools/**', '.hakube/**', '.lab/**', 'dist/**', 'lab/sim/**/*.go'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    // Workflow code is replayed in a sandbox: no Node built-ins, no I/O, and activities only as types.
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins.' })),
+        patterns: [
+          { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'Import activities only as types (proxyActivities<typeof acts>).' },
+          { group: ['**/ssh', '**/ssh/**', 'ssh2', 'pino'], message: 'Workflow code must not do I/O.' },
+        ],
+      }],
+    },
+  },
+);

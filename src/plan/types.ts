@@ -1,0 +1,70 @@
+/**
+ * The plan: what hakube will do, phase by phase and host by host. It is computed from a
+ * validated spec with no I/O (src/spec -> src/phases -> here), printed by `hakube plan`, and
+ * executed step by step by the deploy workflows' activities. Keep this module free of Node
+ * built-ins: workflow code may import it.
+ */
+export const PHASES = ['prep', 'etcd', 'lb', 'init', 'join-masters', 'join-workers', 'verify', 'cleanup'] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+/**
+ * Values only known while the run goes on. A command word may contain `{{name}}`; the executor
+ * substitutes it on the host side and never logs the result.
+ */
+export const RUNTIME_VALUES = ['joinToken', 'certificateKey', 'caCertHash'] as const;
+export type RuntimeValueName = (typeof RUNTIME_VALUES)[number];
+
+/** A file a step writes (only when the host's copy differs), before the step's commands run. */
+export interface PlannedFile {
+  path: string;
+  /** Octal, e.g. "0644". */
+  mode: string;
+  content: string;
+  /** Masked in plan output and logs; removed again by the cleanup phase when `transient`. */
+  secret?: boolean;
+  transient?: boolean;
+}
+
+/**
+ * One command as an argv vector. The executor shell-quotes every word; nothing is pasted raw
+ * into a shell. Scripts that need a pipeline are written as a file first and run by path.
+ */
+export interface PlannedCommand {
+  argv: string[];
+  /** Exit codes that count as success (default [0]). */
+  okExitCodes?: number[];
+  /** The command may run long (kubeadm init/join): the executor heartbeats its output tail. */
+  long?: boolean;
+}
+
+export interface PlannedStep {
+  /** Stable for a given spec: `<phase>/<host>/<slug>`. Progress and logs are keyed by it. */
+  id: string;
+  phase: PhaseName;
+  host: string;
+  /** Reads as a runbook line, e.g. "kubeadm join --control-plane". */
+  title: string;
+  files: PlannedFile[];
+  /** Exit 0 on the host means the step's effect is already there: the commands are skipped. */
+  check?: PlannedCommand;
+  commands: PlannedCommand[];
+}
+
+export interface PlannedPhase {
+  name: PhaseName;
+  skipped: boolean;
+  /** Why a skipped phase does not apply (e.g. "etcd is stacked: kubeadm runs it"). */
+  reason?: string;
+  /** Hosts in the order they are taken. */
+  hosts: string[];
+  /** How many hosts run at once: 1 for join-masters (quorum), bounded for workers. */
+  concurrency: number;
+  steps: PlannedStep[];
+}
+
+export interface Plan {
+  cluster: string;
+  /** The first control-plane host in file order. */
+  master0: string;
+  phases: PlannedPhase[];
+}
