@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import { register as schema } from './schema';
 
 /**
  * Every command group, in the order `hakube --help` lists them. Each module exports
  * `register(program)`; add a line here when a new group lands.
  */
 const groups: Array<(program: Command) => void> = [
+  schema,
 ];
 
 export function registerCommands(program: Command): void {

@@ -1,0 +1,113 @@
+/**
+ * Rules that relate several fields of an otherwise well-formed spec. Each problem names the
+ * field path, the bad value and the fix, so the operator can act on one line.
+ */
+import { cidrContains, cidrsOverlap, ipv4ToInt, parseCidr } from './net';
+import type { Cluster } from './types';
+
+export type PathSegment = string | number;
+export interface Problem {
+  path: PathSegment[];
+  /** The offending value, quoted in the message when present. */
+  value?: unknown;
+  message: string;
+}
+
+export function validateCluster(c: Cluster): Problem[] {
+  return [...hostRules(c), ...etcdRules(c), ...networkRules(c), ...lbRules(c)];
+}
+
+function hostRules(c: Cluster): Problem[] {
+  const out: Problem[] = [];
+  const hosts = c.spec.hosts;
+  const seenName = new Map<string, number>();
+  const seenAddr = new Map<string, number>();
+  hosts.forEach((h, i) => {
+    const n = seenName.get(h.name);
+    if (n !== undefined) out.push({ path: ['spec', 'hosts', i, 'name'], value: h.name, message: `is also the name of spec.hosts[${n}]; give each host its own name` });
+    else seenName.set(h.name, i);
+    const a = seenAddr.get(h.address);
+    if (a !== undefined) out.push({ path: ['spec', 'hosts', i, 'address'], value: h.address, message: `is also the address of spec.hosts[${a}] (${hosts[a].name}); give each host its own address` });
+    else seenAddr.set(h.address, i);
+    if (h.roles.includes('control-plane') && h.roles.includes('worker')) {
+      out.push({ path: ['spec', 'hosts', i, 'roles'], value: h.roles, message: 'makes a host both control-plane and worker; drop worker (set spec.controlPlane.untaint: true to schedule pods on control planes)' });
+    }
+    const dup = h.roles.find((r, j) => h.roles.indexOf(r) !== j);
+    if (dup) out.push({ path: ['spec', 'hosts', i, 'roles'], value: h.roles, message: `lists "${dup}" twice; list each role once` });
+  });
+  if (!hosts.some((h) => h.roles.includes('control-plane'))) {
+    out.push({ path: ['spec', 'hosts'], message: 'has no control-plane host; give at least one host the control-plane role (the first one becomes master0)' });
+  }
+  return out;
+}
+
+function etcdRules(c: Cluster): Problem[] {
+  const out: Problem[] = [];
+  const topology = c.spec.etcd.topology;
+  if (topology === 'stacked') {
+    c.spec.hosts.forEach((h, i) => {
+      if (h.roles.includes('etcd') && !h.roles.includes('control-plane')) {
+        out.push({
+          path: ['spec', 'hosts', i, 'roles'],
+          value: h.roles,
+          message: 'has etcd without control-plane, but spec.etcd.topology is stacked (each control plane runs its own member); make it a control plane or set spec.etcd.topology: external',
+        });
+      }
+    });
+  } else if (!c.spec.hosts.some((h) => h.roles.includes('etcd'))) {
+    out.push({ path: ['spec', 'etcd', 'topology'], value: topology, message: 'needs hosts with the etcd role; add etcd to some spec.hosts[].roles or use topology: stacked' });
+  }
+  return out;
+}
+
+function networkRules(c: Cluster): Problem[] {
+  const out: Problem[] = [];
+  const net = c.spec.networking;
+  const pod = parseCidr(net.podSubnet);
+  const svc = parseCidr(net.serviceSubnet);
+  if (pod && svc && cidrsOverlap(pod, svc)) {
+    out.push({ path: ['spec', 'networking', 'serviceSubnet'], value: net.serviceSubnet, message: `overlaps spec.networking.podSubnet "${net.podSubnet}"; pick disjoint ranges` });
+  }
+  c.spec.hosts.forEach((h, i) => {
+    const ip = ipv4ToInt(h.address);
+    if (ip === undefined) return;
+    for (const [field, cidr, parsed] of [['podSubnet', net.podSubnet, pod], ['serviceSubnet', net.serviceSubnet, svc]] as const) {
+      if (parsed && cidrContains(parsed, ip)) {
+        out.push({ path: ['spec', 'hosts', i, 'address'], value: h.address, message: `lies inside spec.networking.${field} "${cidr}"; choose a ${field} that does not contain host addresses` });
+      }
+    }
+  });
+  return out;
+}
+
+function lbRules(c: Cluster): Problem[] {
+  const out: Problem[] = [];
+  const lb = c.spec.loadBalancer;
+  const p = (k: string): PathSegment[] => ['spec', 'loadBalancer', k];
+  const onlyFor = (key: 'vip' | 'interface' | 'address', type: string) => {
+    if (lb[key] !== undefined) out.push({ path: p(key), value: lb[key], message: `is only used when loadBalancer.type is ${type}; remove it` });
+  };
+  if (lb.type === 'vip') {
+    if (lb.vip === undefined) out.push({ path: p('vip'), message: 'is required when loadBalancer.type is vip; give a free address in the control planes\' subnet' });
+    else {
+      const i = c.spec.hosts.findIndex((h) => h.address === lb.vip);
+      if (i >= 0) out.push({ path: p('vip'), value: lb.vip, message: `is the address of spec.hosts[${i}] (${c.spec.hosts[i].name}); the VIP must be a free address that keepalived can move` });
+    }
+    if (lb.interface === undefined) out.push({ path: p('interface'), message: 'is required when loadBalancer.type is vip; name the control planes\' network interface (see `ip a`), e.g. eth0' });
+    onlyFor('address', 'external');
+  } else if (lb.type === 'local-proxy') {
+    onlyFor('vip', 'vip');
+    onlyFor('interface', 'vip');
+    onlyFor('address', 'external');
+  } else {
+    if (lb.address === undefined) out.push({ path: p('address'), message: 'is required when loadBalancer.type is external; give the load balancer\'s DNS name or IP' });
+    onlyFor('vip', 'vip');
+    onlyFor('interface', 'vip');
+  }
+  // nginx (every node) or haproxy (every control plane) shares a host with an apiserver.
+  if (lb.type !== 'external' && lb.port === lb.apiserverBindPort) {
+    const who = lb.type === 'vip' ? 'haproxy' : 'nginx';
+    out.push({ path: p('port'), value: lb.port, message: `equals spec.loadBalancer.apiserverBindPort; ${who} and the apiserver both listen on each control plane: pick different ports (e.g. ${lb.type === 'vip' ? '8443 and 6443' : '6443 and 5443'})` });
+  }
+  return out;
+}
