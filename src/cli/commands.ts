@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { register as schema } from './schema';
+import { register as server } from './server';
+import { register as worker } from './worker';
 
 /**
  * Every command group, in the order `hakube --help` lists them. Each module exports
@@ -7,6 +9,8 @@ import { register as schema } from './schema';
  */
 const groups: Array<(program: Command) => void> = [
   schema,
+  server,
+  worker,
 ];
 
 export function registerCommands(program: Command): void {

@@ -1,0 +1,61 @@
+/** `hakube server [--background] | stop | status`: the local Temporal dev server. */
+import type { Command } from 'commander';
+import { CliError } from './exit';
+import {
+  address,
+  devServerConfig,
+  runForeground,
+  startBackground,
+  status,
+  stopBackground,
+  uiUrl,
+  type DevServerFlags,
+} from '../temporal/devserver';
+
+function serverOptions<T extends Command>(cmd: T): T {
+  cmd
+    .option('--ip <ip>', 'address to bind the server and Web UI to (env HAKUBE_SERVER_IP)')
+    .option('--port <port>', 'gRPC port (env HAKUBE_SERVER_PORT, default 7233)')
+    .option('--ui-port <port>', 'Web UI port (env HAKUBE_UI_PORT, default port + 1000)')
+    .option('--home <dir>', 'state directory for the database and pid file (env HAKUBE_HOME, default .hakube)');
+  return cmd;
+}
+
+export function register(program: Command): void {
+  const server = serverOptions(
+    program
+      .command('server')
+      .description('run the local Temporal dev server (SQLite under .hakube, Web UI on 127.0.0.1:8233)')
+      .option('--background', 'start detached, wait until it answers, and return')
+      .option('--log-level <level>', 'server log level (env HAKUBE_SERVER_LOG_LEVEL)', undefined),
+  ).action(async (flags: DevServerFlags & { background?: boolean }) => {
+    const cfg = devServerConfig(flags);
+    if (!flags.background) {
+      process.exitCode = await runForeground(cfg);
+      return;
+    }
+    const { pid, alreadyRunning } = await startBackground(cfg);
+    const what = alreadyRunning ? 'already running' : 'started';
+    process.stdout.write(`Temporal dev server ${what} (pid ${pid}) at ${address(cfg)}, Web UI ${uiUrl(cfg)}\n`);
+  });
+
+  serverOptions(server.command('stop').description('stop the dev server started with --background')).action(
+    async (flags: DevServerFlags) => {
+      const cfg = devServerConfig({ ...server.opts(), ...flags });
+      const pid = await stopBackground(cfg);
+      process.stdout.write(pid === undefined ? `no dev server recorded in ${cfg.home}\n` : `stopped Temporal dev server (pid ${pid})\n`);
+    },
+  );
+
+  serverOptions(server.command('status').description('say whether the dev server runs and answers')).action(
+    async (flags: DevServerFlags) => {
+      const cfg = devServerConfig({ ...server.opts(), ...flags });
+      const s = await status(cfg);
+      if (!s.answering) {
+        throw new CliError(`no Temporal server answers at ${address(cfg)}${s.pid ? ` (pid ${s.pid} is starting or stuck)` : ''}: start it with \`npx hakube server --background\``);
+      }
+      const who = s.pid ? `pid ${s.pid}` : 'not started by hakube';
+      process.stdout.write(`Temporal answers at ${address(cfg)} (${who}), Web UI ${uiUrl(cfg)}\n`);
+    },
+  );
+}

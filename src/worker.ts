@@ -1,0 +1,62 @@
+/**
+ * The hakube worker process: polls task queue `hakube`, runs the deploy workflows (bundled from
+ * src/workflows/index.ts) and their activities (src/activities/index.ts) with the secret codec.
+ * `createWorker` is also what e2e tests use to run a worker in-process against a test server.
+ */
+import * as path from 'node:path';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { CliError } from './cli/exit';
+import { createDataConverter } from './temporal/data-converter';
+import { TASK_QUEUE } from './temporal/task-queue';
+
+export const DEFAULT_WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
+export const DEFAULT_ACTIVITIES_PATH = path.join(__dirname, 'activities', 'index.ts');
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue?: string;
+  /** Defaults to src/workflows/index.ts; ignored when `workflowBundle` is given. */
+  workflowsPath?: string;
+  /** A pre-built bundle (bundleWorkflowCode) so tests do not re-bundle for every worker. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Defaults to loading src/activities/index.ts. */
+  activities?: object;
+  maxConcurrentActivities?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Extra Worker options, e.g. identity or tuning for tests. */
+  extra?: Partial<WorkerOptions>;
+}
+
+export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  const workflows = opts.workflowBundle
+    ? { workflowBundle: opts.workflowBundle }
+    : { workflowsPath: opts.workflowsPath ?? DEFAULT_WORKFLOWS_PATH };
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    ...workflows,
+    activities: opts.activities ?? loadActivities(),
+    dataConverter: createDataConverter(opts.env),
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 20,
+    // Activities get this long to finish (e.g. a kubeadm step) once SIGINT/SIGTERM arrives.
+    shutdownGraceTime: '30s',
+    ...opts.extra,
+  });
+}
+
+/** The activities module's `createActivities()` factory if it has one, else its exports. */
+export function loadActivities(modulePath: string = DEFAULT_ACTIVITIES_PATH): object {
+  let mod: Record<string, unknown>;
+  try {
+    mod = require(modulePath) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(modulePath)) {
+      throw new CliError(`no activities module at ${modulePath}`);
+    }
+    throw err;
+  }
+  if (typeof mod.createActivities === 'function') return (mod.createActivities as () => object)();
+  return mod;
+}
