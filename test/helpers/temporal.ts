@@ -7,13 +7,21 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createDataConverter } from '../../src/temporal/data-converter';
 import { DYNAMIC_CONFIG } from '../../src/temporal/devserver';
 import { PROJECT_ROOT } from '../../src/temporal/paths';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 import { createWorker, type CreateWorkerOptions } from '../../src/worker';
+
+// Worker state changes are logged at INFO; test output only needs warnings and errors. The
+// Runtime can be installed once per process, before any worker or connection exists.
+try {
+  Runtime.install({ logger: new DefaultLogger((process.env.HAKUBE_TEST_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+} catch {
+  // Already installed by the importing test: keep its choice.
+}
 
 export const TEMPORAL_BIN = path.join(PROJECT_ROOT, '.tools', 'bin', 'temporal');
 
