@@ -1,0 +1,66 @@
+/**
+ * One connection per host for the whole run, shared by every step and command (a 100-worker
+ * deploy must not pay a handshake per command). Bastion connections are pooled the same way and
+ * each target is reached through a `forwardOut` channel on its bastion's connection.
+ */
+import type { Client } from 'ssh2';
+import { openClient } from './connect';
+import { SshConnection } from './connection';
+import { SshError, SshUnreachableError } from './errors';
+import type { SshBastion, SshOptions, SshTarget } from './target';
+
+function keyOf(t: SshTarget): string {
+  return JSON.stringify([t.host, t.user, t.address, t.port, t.privateKeyPath, t.useAgent, t.knownHostsPath, t.hostKeyFingerprint, t.bastion]);
+}
+
+export class SshPool {
+  private readonly conns = new Map<string, SshConnection>();
+
+  constructor(private readonly opts: SshOptions = {}) {}
+
+  /** The pooled connection for `target`, connected (and host-key verified) before it is returned. */
+  async get(target: SshTarget): Promise<SshConnection> {
+    const key = keyOf(target);
+    let conn = this.conns.get(key);
+    if (!conn) {
+      conn = new SshConnection(target, () => this.dial(target), this.opts);
+      this.conns.set(key, conn);
+    }
+    await conn.connect();
+    return conn;
+  }
+
+  /** Ends every connection, targets before the bastions they tunnel through. */
+  closeAll(): void {
+    const all = [...this.conns.values()];
+    for (const c of all.filter((c) => !c.target.host.startsWith('bastion:'))) c.close();
+    for (const c of all.filter((c) => c.target.host.startsWith('bastion:'))) c.close();
+    this.conns.clear();
+  }
+
+  private async dial(target: SshTarget): Promise<Client> {
+    const ep = { label: target.host, address: target.address, port: target.port, user: target.user, fingerprint: target.hostKeyFingerprint };
+    if (!target.bastion) return openClient(target, ep, this.opts);
+    const bastion = await this.get(bastionTarget(target, target.bastion));
+    const stream = await bastion.forward(target.address, target.port).catch((err: unknown) => {
+      throw err instanceof SshError
+        ? err
+        : new SshUnreachableError(`${target.host}: bastion ${target.bastion?.address} cannot reach ${target.address}:${target.port}: ${(err as Error).message}`, target.host);
+    });
+    return openClient(target, ep, this.opts, stream);
+  }
+}
+
+/** The bastion as a target of its own: same credentials and known_hosts, its own pin. */
+function bastionTarget(target: SshTarget, b: SshBastion): SshTarget {
+  return {
+    host: `bastion:${b.address}:${b.port}`,
+    address: b.address,
+    port: b.port,
+    user: b.user,
+    privateKeyPath: target.privateKeyPath,
+    useAgent: target.useAgent,
+    knownHostsPath: target.knownHostsPath,
+    hostKeyFingerprint: b.hostKeyFingerprint,
+  };
+}

@@ -1,0 +1,43 @@
+/** Where and how to reach one host. Contains paths and fingerprints only: never key material. */
+export interface SshBastion {
+  address: string;
+  port: number;
+  user: string;
+  /** Pinned `SHA256:...` fingerprint of the bastion; otherwise the target's known_hosts vouches for it. */
+  hostKeyFingerprint?: string;
+}
+
+export interface SshTarget {
+  /** Inventory name (k1, k2...), used in errors and logs. */
+  host: string;
+  address: string;
+  port: number;
+  user: string;
+  /** Private key file, read by the worker at connect time. */
+  privateKeyPath?: string;
+  /** Authenticate with the agent at $SSH_AUTH_SOCK. */
+  useAgent?: boolean;
+  /** Defaults to ~/.ssh/known_hosts. */
+  knownHostsPath?: string;
+  /** Pinned `SHA256:...` fingerprint; when set it alone decides whether the host key is accepted. */
+  hostKeyFingerprint?: string;
+  /** Reach the host through this jump host (its connection is pooled and verified too). */
+  bastion?: SshBastion;
+}
+
+/** What a pino logger offers; the SSH layer logs only masked text. */
+export interface SshLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface SshOptions {
+  /** Handshake timeout (default 20 s). */
+  readyTimeoutMs?: number;
+  /** Keepalive period; three missed keepalives drop the connection (default 15 s). */
+  keepaliveIntervalMs?: number;
+  /** Most channels open at once on one connection; OpenSSH's MaxSessions defaults to 10. */
+  maxChannels?: number;
+  logger?: SshLogger;
+}
