@@ -174,22 +174,26 @@ function connectError(resolved: ResolvedConnection, err: unknown): CliError {
  * where gRPC would keep retrying until its deadline and then say less.
  */
 async function probe(resolved: ResolvedConnection, timeoutMs: number): Promise<void> {
-  const i = resolved.address.lastIndexOf(':');
-  const host = resolved.address.slice(0, i).replace(/^\[|\]$/g, '');
-  const port = Number(resolved.address.slice(i + 1));
-  const socket = net.connect({ host, port, timeout: timeoutMs });
-  const code = await new Promise<string | undefined>((resolve) => {
-    socket.once('connect', () => resolve(undefined));
-    socket.once('timeout', () => resolve('ETIMEDOUT'));
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  }).finally(() => socket.destroy());
+  const code = await tcpProbe(resolved.address, timeoutMs);
   if (code === undefined) return;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    throw new CliError(`cannot reach Temporal at ${resolved.address}: unknown host "${host}"; check --address or TEMPORAL_ADDRESS`);
+    throw new CliError(`cannot reach Temporal at ${resolved.address}: unknown host; check --address or TEMPORAL_ADDRESS`);
   }
   throw new CliError(
     `cannot reach Temporal at ${resolved.address} (${code}): start it with \`npx hakube server\` or pass --address`,
   );
+}
+
+/** Opens and closes a TCP connection: undefined when something listens, else the error code. */
+export async function tcpProbe(address: string, timeoutMs: number): Promise<string | undefined> {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i).replace(/^\[|\]$/g, '');
+  const socket = net.connect({ host, port: Number(address.slice(i + 1)), timeout: timeoutMs });
+  return new Promise<string | undefined>((resolve) => {
+    socket.once('connect', () => resolve(undefined));
+    socket.once('timeout', () => resolve('ETIMEDOUT'));
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  }).finally(() => socket.destroy());
 }
 
 function grpcCode(err: unknown): number | undefined {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { CliError, EXIT } from '../cli/exit';
+import { tcpProbe } from './connection';
 import { hakubeHome, PROJECT_ROOT } from './paths';
 
 import { SEARCH_ATTRIBUTE_KEYS } from './search-attributes';
@@ -79,6 +80,7 @@ function checkBinary(cfg: DevServerConfig): void {
 
 /** True when a Temporal frontend answers at the address and its default namespace is ready. */
 export async function answers(addr: string, timeoutMs = 1000): Promise<boolean> {
+  if ((await tcpProbe(addr, timeoutMs)) !== undefined) return false;
   let conn: Connection | undefined;
   try {
     conn = await Connection.connect({ address: addr, connectTimeout: timeoutMs });
