@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as schema } from './schema';
 import { register as server } from './server';
 import { register as worker } from './worker';
+import { register as lab } from './lab';
 
 /**
  * Every command group, in the order `hakube --help` lists them. Each module exports
@@ -11,6 +12,7 @@ const groups: Array<(program: Command) => void> = [
   schema,
   server,
   worker,
+  lab,
 ];
 
 export function registerCommands(program: Command): void {
