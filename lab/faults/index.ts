@@ -12,7 +12,7 @@ import './command';
 const simFaults = join(__dirname, '..', 'sim', 'faults.ts');
 if (existsSync(simFaults)) require(simFaults);
 
-export { registerFault } from './registry';
+export { faultHandler, registerFault } from './registry';
 export type { FaultContext, FaultHandler } from './registry';
 
 export function faultKinds(): string[] {

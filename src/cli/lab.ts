@@ -11,7 +11,7 @@ import { labDown, labDownAll, labUp } from '../../lab/lifecycle';
 import { listLabs, readState, LabState } from '../../lab/state';
 import { formatStatus, labStatus } from '../../lab/status';
 import { sshArgs } from '../../lab/access';
-import { faultKinds, runFault } from '../../lab/faults';
+import { faultHandler, faultKinds, runFault } from '../../lab/faults';
 
 interface Target {
   file?: string;
@@ -122,6 +122,7 @@ export function register(program: Command): void {
     .option('--cluster <name>', 'lab name')
     .allowUnknownOption()
     .action(async (host: string, kind: string, args: string[], o: Target) => {
+      if (!faultHandler(kind)) throw new CliError(`unknown fault kind ${kind}; kinds:\n  ${faultKinds().join('\n  ')}`, EXIT.BAD_INPUT);
       const state = targetState(o);
       const out = await failOnError(() => runFault(state, host, kind, args));
       if (out) process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
