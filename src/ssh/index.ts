@@ -1,4 +1,15 @@
-/** The SSH layer: pooled, host-key-verified connections that run plan steps on hosts. */
+/**
+ * The SSH layer: pooled, host-key-verified connections that run plan steps on hosts.
+ *
+ * Typical activity use:
+ *   const conn = await pool.get(target);            // one connection per host, reused
+ *   const r = await executeStep(conn, step, runtime, { signal, onProgress: (p) => heartbeat(p) });
+ *   ...catch (err) { throw toApplicationFailure(err); }
+ *
+ * Commands are argv vectors; every word is single-quoted for the remote POSIX shell, so no word is
+ * ever interpreted. `{{name}}` placeholders are filled from `runtime` after masking is armed:
+ * every runtime value shows as `***` in tails, errors and logs.
+ */
 export * from './errors';
 export { toApplicationFailure } from './failure';
 export { SshPool } from './pool';

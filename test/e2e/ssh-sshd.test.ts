@@ -16,6 +16,7 @@ import {
   InvalidCommandError,
   SshAuthError,
   SshPool,
+  SshTimeoutError,
   SshUnreachableError,
   executeStep,
   type SshTarget,
@@ -153,7 +154,7 @@ describe('commands', () => {
 
   it('reuses one TCP connection across many commands and runs more than MaxSessions at once', async () => {
     const before = sshd.connections();
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 10; i++) {
       const conn = await pool.get(target);
       assert.equal((await conn.run(['echo', String(i)])).stdoutTail, `${i}\n`);
     }
@@ -161,6 +162,12 @@ describe('commands', () => {
     const parallel = await Promise.all(Array.from({ length: 14 }, (_, i) => conn.run(['sh', '-c', `sleep 0.2; echo ${i}`])));
     assert.deepEqual(parallel.map((r) => r.stdoutTail), Array.from({ length: 14 }, (_, i) => `${i}\n`));
     assert.equal(sshd.connections(), before);
+    // Steps of one host starting together still share a single handshake.
+    const racing = new SshPool();
+    const conns = await Promise.all(Array.from({ length: 5 }, () => racing.get(target)));
+    assert.ok(conns.every((c) => c === conns[0]));
+    assert.equal(sshd.connections(), before + 1);
+    racing.closeAll();
   });
 
   it('kills the remote command when aborted', async () => {
@@ -188,6 +195,13 @@ describe('commands', () => {
     await conn.run(['kill', other]);
     const killed = await bystander;
     assert.ok(killed instanceof CommandFailedError && killed.exitCode === 143, String(killed));
+  });
+
+  it('times a command out and ends it', async () => {
+    const conn = await pool.get(target);
+    const started = Date.now();
+    await rejectsWith(conn.run(['sleep', '30'], { timeoutMs: 300 }), SshTimeoutError);
+    assert.ok(Date.now() - started < 5000);
   });
 
   it('reconnects after the connection drops', async () => {
