@@ -52,7 +52,9 @@ export function loadActivities(modulePath: string = DEFAULT_ACTIVITIES_PATH): ob
   try {
     mod = require(modulePath) as Record<string, unknown>;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(modulePath)) {
+    // Only the module itself missing; a broken import inside it must surface as it is.
+    const first = String((err as Error).message).split('\n')[0];
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && first.includes(modulePath)) {
       throw new CliError(`no activities module at ${modulePath}`);
     }
     throw err;

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { addConnectionOptions, connectNative, type ConnectionFlags } from '../temporal/connection';
 import { TASK_QUEUE } from '../temporal/task-queue';
+import { createWorker } from '../worker';
 
 interface WorkerFlags extends ConnectionFlags {
   maxConcurrentActivities: number;
@@ -22,8 +23,6 @@ export function register(program: Command): void {
     .option('--task-queue <name>', 'task queue to poll', TASK_QUEUE);
   addConnectionOptions(cmd).action(async (flags: WorkerFlags) => {
     const { connection, namespace, address } = await connectNative(flags);
-    // Imported late: loading the worker module pulls in the bundler, which `hakube --help` does not need.
-    const { createWorker } = await import('../worker');
     try {
       const worker = await createWorker({
         connection,
