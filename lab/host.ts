@@ -58,6 +58,9 @@ export function prepareHostDirs(state: LabState, h: LabHostState): void {
 const HOLDER_SCRIPT = `set -e
 d="$1"; name="$2"; labbin="$3"
 hostname "$name"
+# First, while the machine's /tmp and /run are still visible (the dir may live there).
+if [ -d "$labbin" ]; then mount --bind "$labbin" /usr/local/bin; fi
+mount --bind "$d/shims" /usr/local/sbin
 mount -t tmpfs -o mode=0755,size=256m tmpfs /run
 mkdir -p /run/sshd /run/lock
 for m in /etc:etc /var/lib:var-lib /var/log:var-log; do
@@ -67,8 +70,6 @@ done
 mount --bind "$d/root" /root
 mount --bind "$d/tmp" /tmp
 mount -t sysfs sysfs /sys 2>/dev/null || true
-if [ -d "$labbin" ]; then mount --bind "$labbin" /usr/local/bin; fi
-mount --bind "$d/shims" /usr/local/sbin
 mkdir -p /var/lib/hakube-lab/faults /var/log/hakube-lab
 echo ready
 exec sleep infinity </dev/null >/dev/null 2>&1
