@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as plan } from './plan';
 import { register as schema } from './schema';
 import { register as server } from './server';
 import { register as worker } from './worker';
@@ -9,6 +10,7 @@ import { register as lab } from './lab';
  * `register(program)`; add a line here when a new group lands.
  */
 const groups: Array<(program: Command) => void> = [
+  plan,
   schema,
   server,
   worker,

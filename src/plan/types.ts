@@ -23,6 +23,14 @@ export interface PlannedFile {
   /** Masked in plan output and logs; removed again by the cleanup phase when `transient`. */
   secret?: boolean;
   transient?: boolean;
+  /**
+   * Copy the file from another host instead of writing `content` (which is then empty): the
+   * executor reads `from.path` on `from.host` (over that host's own connection) and writes it
+   * here with `mode`, again only when different. Used to hand the external etcd certificates,
+   * made once on the first etcd member, to the other members and control planes. The source
+   * host's step runs in an earlier phase or earlier in the same phase (concurrency 1).
+   */
+  from?: { host: string; path: string };
 }
 
 /**

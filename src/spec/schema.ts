@@ -60,12 +60,13 @@ const etcd = z.strictObject({
 const keepalived = z.strictObject({
   /** Priority of the first control plane; the i-th gets base - i*step. */
   priorityBase: z.number().int().min(2).max(254).default(100),
-  priorityStep: z.number().int().min(1).default(2),
+  priorityStep: z.number().int().min(1).default(1),
   checkInterval: z.number().int().min(1).default(3),
   fall: z.number().int().min(1).default(3),
   rise: z.number().int().min(1).default(2),
   /** Seed 001: a recovered master does not take the VIP back, avoiding a second flap. */
   nopreempt: z.boolean().default(true),
+  image: z.string().default('docker.io/osixia/keepalived:2.0.20'),
 });
 
 const haproxy = z.strictObject({
@@ -74,6 +75,7 @@ const haproxy = z.strictObject({
   timeoutClient: duration.default('4h'),
   timeoutServer: duration.default('4h'),
   timeoutCheck: duration.default('10s'),
+  image: z.string().default('docker.io/library/haproxy:2.8'),
 });
 
 const loadBalancer = z.strictObject({

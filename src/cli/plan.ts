@@ -1,0 +1,17 @@
+/** `hakube plan -f cluster.yaml [--json]`: the runbook for this spec, without touching a host. */
+import type { Command } from 'commander';
+import { buildPlan, planJson, planText } from '../plan';
+import { loadSpec } from '../spec/load';
+
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .description('Print the phases, hosts, steps, commands and files a deploy of this spec runs (no host is touched)')
+    .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
+    .option('--json', 'machine-readable output')
+    .option('--content', 'also print the content of every non-secret file')
+    .action((opts: { file: string; json?: boolean; content?: boolean }) => {
+      const plan = buildPlan(loadSpec(opts.file));
+      process.stdout.write(opts.json ? planJson(plan) : planText(plan, { content: opts.content }));
+    });
+}

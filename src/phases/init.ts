@@ -1,0 +1,51 @@
+/** init: `kubeadm init` on master0 with the rendered config, its kubeconfig, then the CNI. */
+import { renderAuditPolicy, renderKubeadmConfig } from '../render/kubeadm';
+import { renderFlannelManifest } from '../render/flannel';
+import { ADMIN_CONF, AUDIT_POLICY, FLANNEL_MANIFEST, KUBEADM_CONFIG } from '../render/paths';
+import { controlPlaneEndpoint, master0 } from '../spec/topology';
+import type { Cluster, HostSpec } from '../spec/types';
+import type { PlannedFile, PlannedStep } from '../plan/types';
+import { cmd, file, kubectl, longCmd, step } from './step';
+import type { PhaseModule } from './types';
+
+/** Files every control plane needs before kubeadm runs there (seed 000: the audit policy). */
+export function controlPlaneFiles(c: Cluster): PlannedFile[] {
+  return c.spec.apiServer.audit.enabled ? [file(AUDIT_POLICY, renderAuditPolicy(c))] : [];
+}
+
+/** admin.conf for root's kubectl on a control plane. */
+export function kubeconfigStep(phase: 'init' | 'join-masters', h: HostSpec): PlannedStep {
+  return step(phase, h.name, 'kubeconfig', 'kubectl config for root (/root/.kube/config from admin.conf)', {
+    commands: [cmd('mkdir', '-p', '/root/.kube'), cmd('install', '-m', '0600', ADMIN_CONF, '/root/.kube/config')],
+  });
+}
+
+function initSteps(c: Cluster): PlannedStep[] {
+  const m0 = master0(c);
+  const steps = [
+    step('init', m0.name, 'kubeadm-init', `kubeadm init --upload-certs (endpoint ${controlPlaneEndpoint(c)}, ${c.spec.kubernetesVersion}, etcd ${c.spec.etcd.topology})`, {
+      files: [file(KUBEADM_CONFIG, renderKubeadmConfig(c), '0600'), ...controlPlaneFiles(c)],
+      check: cmd('test', '-f', ADMIN_CONF),
+      commands: [longCmd('kubeadm', 'init', '--config', KUBEADM_CONFIG, '--upload-certs')],
+    }),
+    kubeconfigStep('init', m0),
+  ];
+  if (c.spec.cni.plugin === 'flannel') {
+    steps.push(
+      step('init', m0.name, 'cni', `CNI: flannel (${c.spec.cni.backend}, pods ${c.spec.networking.podSubnet})`, {
+        files: [file(FLANNEL_MANIFEST, renderFlannelManifest(c))],
+        commands: [kubectl('apply', '-f', FLANNEL_MANIFEST)],
+      }),
+    );
+  }
+  return steps;
+}
+
+export const init: PhaseModule = {
+  name: 'init',
+  title: 'first control plane (master0): kubeadm init, kubeconfig, CNI',
+  skipReason: () => undefined,
+  hosts: (c) => [master0(c).name],
+  concurrency: () => 1,
+  steps: initSteps,
+};

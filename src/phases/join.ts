@@ -1,0 +1,99 @@
+/**
+ * join-masters and join-workers. Masters join one at a time in file order (each stacked join
+ * grows etcd, and two members losing one loses quorum: seed 000's warning); workers join in
+ * bounded parallel. Secrets come as runtime values, substituted on the host side.
+ */
+import { ignoredPreflightErrors } from '../render/kubeadm';
+import { KUBELET_CONF } from '../render/paths';
+import { controlPlanes, controlPlaneEndpoint, etcdHosts, quorum, workers } from '../spec/topology';
+import type { Cluster, HostSpec } from '../spec/types';
+import type { PlannedStep } from '../plan/types';
+import { controlPlaneFiles, kubeconfigStep } from './init';
+import { cmd, kubectl, longCmd, step, tolerant } from './step';
+import type { PhaseModule } from './types';
+
+const joinBase = (c: Cluster) => ['kubeadm', 'join', controlPlaneEndpoint(c), '--token', '{{joinToken}}', '--discovery-token-ca-cert-hash', '{{caCertHash}}'];
+
+function ignoreFlag(c: Cluster, controlPlane: boolean): string[] {
+  const ignore = ignoredPreflightErrors(c, controlPlane);
+  return ignore.length ? [`--ignore-preflight-errors=${ignore.join(',')}`] : [];
+}
+
+export function masterJoinArgv(c: Cluster, h: HostSpec): string[] {
+  return [
+    ...joinBase(c),
+    '--control-plane',
+    '--certificate-key',
+    '{{certificateKey}}',
+    '--apiserver-advertise-address',
+    h.address,
+    '--apiserver-bind-port',
+    String(c.spec.loadBalancer.apiserverBindPort),
+    '--node-name',
+    h.name,
+    ...ignoreFlag(c, true),
+  ];
+}
+
+export function workerJoinArgv(c: Cluster, h: HostSpec): string[] {
+  return [...joinBase(c), '--node-name', h.name, ...ignoreFlag(c, false)];
+}
+
+/** "master 2 of 3, one at a time, quorum 2/2 after": what the operator must know before it runs. */
+export function masterPosition(c: Cluster, h: HostSpec): string {
+  const cps = controlPlanes(c);
+  const i = cps.findIndex((x) => x.name === h.name) + 1;
+  const etcdNote =
+    c.spec.etcd.topology === 'stacked' ? `quorum ${quorum(i)}/${i} after` : `external etcd quorum ${quorum(etcdHosts(c).length)}/${etcdHosts(c).length} unaffected`;
+  return `master ${i} of ${cps.length}, one at a time, ${etcdNote}`;
+}
+
+function masterSteps(c: Cluster, h: HostSpec): PlannedStep[] {
+  const steps = [
+    step('join-masters', h.name, 'kubeadm-join', `kubeadm join --control-plane (${masterPosition(c, h)})`, {
+      files: controlPlaneFiles(c),
+      check: cmd('test', '-f', KUBELET_CONF),
+      commands: [longCmd(...masterJoinArgv(c, h))],
+    }),
+    kubeconfigStep('join-masters', h),
+  ];
+  if (c.spec.controlPlane.untaint) {
+    steps.push(
+      step('join-masters', h.name, 'untaint', 'allow ordinary pods on this control plane (remove the control-plane taint)', {
+        // Exit 1 when the taint is already gone: that is the goal, not a failure.
+        commands: [tolerant([0, 1], ...kubectlArgv('taint', 'node', h.name, 'node-role.kubernetes.io/control-plane:NoSchedule-'))],
+      }),
+    );
+  }
+  return steps;
+}
+
+const kubectlArgv = (...args: string[]) => kubectl(...args).argv;
+
+export const joinMasters: PhaseModule = {
+  name: 'join-masters',
+  title: 'other control planes join, one at a time',
+  skipReason: (c) => (controlPlanes(c).length < 2 ? 'a single control plane: nothing to join (not highly available)' : undefined),
+  hosts: (c) => controlPlanes(c).slice(1).map((h) => h.name),
+  concurrency: () => 1,
+  steps: (c) => controlPlanes(c).slice(1).flatMap((h) => masterSteps(c, h)),
+};
+
+export function workerConcurrency(c: Cluster): number {
+  return Math.max(1, Math.min(c.spec.workers.concurrency, workers(c).length));
+}
+
+export const joinWorkers: PhaseModule = {
+  name: 'join-workers',
+  title: 'workers join',
+  skipReason: (c) => (workers(c).length === 0 ? 'no host has the worker role' : undefined),
+  hosts: (c) => workers(c).map((h) => h.name),
+  concurrency: workerConcurrency,
+  steps: (c) =>
+    workers(c).map((h, i) =>
+      step('join-workers', h.name, 'kubeadm-join', `kubeadm join (worker ${i + 1} of ${workers(c).length}, up to ${workerConcurrency(c)} at a time)`, {
+        check: cmd('test', '-f', KUBELET_CONF),
+        commands: [longCmd(...workerJoinArgv(c, h))],
+      }),
+    ),
+};

@@ -1,0 +1,84 @@
+/**
+ * prep: every host gets what kubeadm expects before it runs (seed 000 section 3, seed 001's
+ * warnings). Hosts are independent here, so they are prepared in parallel.
+ */
+import { MODULES_FILE, SYSCTL_FILE } from '../render/paths';
+import {
+  ETCD_PACKAGES,
+  KUBE_PACKAGES,
+  NGINX_PACKAGES,
+  renderContainerdScript,
+  renderKubeletScript,
+  renderModulesLoad,
+  renderPackagesScript,
+  renderSysctlConf,
+  type PackageNeed,
+} from '../render/system';
+import { etcdHosts, isControlPlane, isWorker } from '../spec/topology';
+import type { Cluster, HostSpec } from '../spec/types';
+import type { PlannedStep } from '../plan/types';
+import { cmd, file, runScript, script, step, tolerant } from './step';
+import type { PhaseModule } from './types';
+
+function packagesFor(c: Cluster, h: HostSpec): PackageNeed[] {
+  const isNode = isControlPlane(h) || isWorker(h);
+  const needs: PackageNeed[] = [];
+  if (isNode) needs.push(...KUBE_PACKAGES);
+  if (c.spec.etcd.topology === 'external' && etcdHosts(c).some((e) => e.name === h.name)) needs.push(...ETCD_PACKAGES);
+  if (isNode && c.spec.loadBalancer.type === 'local-proxy') needs.push(...NGINX_PACKAGES);
+  return needs;
+}
+
+export function prepSteps(c: Cluster, h: HostSpec): PlannedStep[] {
+  const s = c.spec;
+  const isNode = isControlPlane(h) || isWorker(h);
+  const out: PlannedStep[] = [];
+  const needs = packagesFor(c, h);
+  if (s.system.installPackages && needs.length) {
+    out.push(
+      step('prep', h.name, 'packages', `install missing packages (${[...new Set(needs.map((n) => n.binary))].join(', ')})`, {
+        files: [script('packages', renderPackagesScript(c, needs))],
+        commands: [runScript('packages')],
+      }),
+    );
+  }
+  if (isNode) {
+    out.push(
+      step('prep', h.name, 'kernel', 'kernel modules (ipvs, br_netfilter) and sysctls', {
+        files: [file(MODULES_FILE, renderModulesLoad(c)), file(SYSCTL_FILE, renderSysctlConf(c))],
+        commands: [cmd('modprobe', '-a', ...s.system.kernelModules), cmd('sysctl', '--system')],
+      }),
+    );
+    if (s.system.swap === 'off') {
+      out.push(
+        step('prep', h.name, 'swap', 'swap off now and at boot (fstab swap lines commented out)', {
+          commands: [cmd('swapoff', '-a'), cmd('sed', '-i', '/^[^#].*[[:space:]]swap[[:space:]]/ s/^/#/', '/etc/fstab')],
+        }),
+      );
+    }
+    out.push(
+      step('prep', h.name, 'containerd', `containerd running with the ${s.kubelet.cgroupDriver} cgroup driver`, {
+        files: [script('containerd', renderContainerdScript(c))],
+        commands: [runScript('containerd')],
+      }),
+      step('prep', h.name, 'kubelet', 'kubelet enabled (kubeadm drop-in written if the package lacks one)', {
+        files: [script('kubelet', renderKubeletScript())],
+        commands: [runScript('kubelet')],
+      }),
+    );
+  }
+  const facts = [cmd('uname', '-srm'), cmd('hostname')];
+  if (isNode) facts.push(cmd('kubeadm', 'version', '-o', 'short'), tolerant([0, 1], 'test', '-f', '/sys/fs/cgroup/cgroup.controllers'));
+  if (needs.some((n) => n.binary === 'etcd')) facts.push(cmd('etcd', '--version'));
+  out.push(step('prep', h.name, 'facts', 'record facts: kernel, hostname, versions, cgroup v2', { commands: facts }));
+  return out;
+}
+
+export const prep: PhaseModule = {
+  name: 'prep',
+  title: 'prepare hosts: packages, kernel modules, sysctls, swap, containerd, kubelet',
+  skipReason: () => undefined,
+  hosts: (c) => c.spec.hosts.map((h) => h.name),
+  concurrency: (c) => Math.min(c.spec.workers.concurrency, c.spec.hosts.length),
+  steps: (c) => c.spec.hosts.flatMap((h) => prepSteps(c, h)),
+};

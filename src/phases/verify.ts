@@ -1,0 +1,65 @@
+/**
+ * verify: the checks the seeds run by hand. Nodes Ready, etcd healthy with every member,
+ * apiserver healthz through the LB from every node, and per topology the VIP failover drill
+ * (seed 001) or a test deployment and service (seed 000).
+ */
+import { renderEtcdHealthScript } from '../render/etcd';
+import { ADMIN_CONF, HAKUBE_DIR, KUBEADM_ETCD_CA, KUBELET_CONF } from '../render/paths';
+import { healthzServer, renderNodesReadyScript, renderTestWorkload, renderTestWorkloadScript, renderVipDrillScript } from '../render/verify';
+import { controlPlaneEndpoint, isControlPlane, master0, nodes } from '../spec/topology';
+import type { Cluster } from '../spec/types';
+import type { PlannedStep } from '../plan/types';
+import { externalEtcdCerts } from './etcd';
+import { cmd, file, runScript, script, step } from './step';
+import type { PhaseModule } from './types';
+
+export const stackedEtcdCerts = { ca: KUBEADM_ETCD_CA, cert: '/etc/kubernetes/pki/apiserver-etcd-client.crt', key: '/etc/kubernetes/pki/apiserver-etcd-client.key' };
+
+function verifySteps(c: Cluster): PlannedStep[] {
+  const m0 = master0(c).name;
+  const steps: PlannedStep[] = [
+    step('verify', m0, 'nodes-ready', `every node Ready (${nodes(c).length})`, {
+      files: [script('verify-nodes', renderNodesReadyScript(c))],
+      commands: [runScript('verify-nodes')],
+    }),
+    step('verify', m0, 'etcd-health', 'etcd endpoint health and member list', {
+      files: [script('verify-etcd', renderEtcdHealthScript(c, c.spec.etcd.topology === 'stacked' ? stackedEtcdCerts : externalEtcdCerts))],
+      commands: [runScript('verify-etcd')],
+    }),
+  ];
+  for (const h of nodes(c)) {
+    const kubeconfig = isControlPlane(h) ? ADMIN_CONF : KUBELET_CONF;
+    steps.push(
+      step('verify', h.name, 'healthz', `apiserver healthz through ${controlPlaneEndpoint(c)}`, {
+        commands: [cmd('kubectl', '--kubeconfig', kubeconfig, '--server', healthzServer(c), 'get', '--raw', '/healthz')],
+      }),
+    );
+  }
+  if (c.spec.loadBalancer.type === 'vip') {
+    steps.push(
+      step('verify', m0, 'vip-failover', `VIP failover drill: keepalived stopped on the VIP holder, ${c.spec.loadBalancer.vip} must move and serve`, {
+        files: [script('verify-vip', renderVipDrillScript(c))],
+        commands: [runScript('verify-vip')],
+      }),
+    );
+  }
+  if (c.spec.loadBalancer.type === 'local-proxy') {
+    const manifest = `${HAKUBE_DIR}/verify-workload.yaml`;
+    steps.push(
+      step('verify', m0, 'test-workload', 'test deployment and service roll out (then removed)', {
+        files: [file(manifest, renderTestWorkload(c)), script('verify-workload', renderTestWorkloadScript(c, manifest))],
+        commands: [runScript('verify-workload')],
+      }),
+    );
+  }
+  return steps;
+}
+
+export const verify: PhaseModule = {
+  name: 'verify',
+  title: 'verify the cluster',
+  skipReason: () => undefined,
+  hosts: (c) => [...new Set([master0(c).name, ...nodes(c).map((h) => h.name)])],
+  concurrency: () => 1,
+  steps: verifySteps,
+};

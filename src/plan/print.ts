@@ -1,0 +1,73 @@
+/**
+ * The plan for people (`hakube plan`) and for scripts (`--json`). Secret file contents are
+ * masked in both; runtime values stay as {{name}} placeholders.
+ */
+import type { Plan, PlannedCommand, PlannedFile, PlannedStep } from './types';
+
+export const MASK = '<secret: masked>';
+
+/** The plan as JSON-ready data, with secret file contents replaced. */
+export function maskPlan(plan: Plan): Plan {
+  return {
+    ...plan,
+    phases: plan.phases.map((p) => ({
+      ...p,
+      steps: p.steps.map((s) => ({ ...s, files: s.files.map((f) => (f.secret && f.content ? { ...f, content: MASK } : f)) })),
+    })),
+  };
+}
+
+export function planJson(plan: Plan): string {
+  return `${JSON.stringify(maskPlan(plan), null, 2)}\n`;
+}
+
+/** How an operator would type the argv: words with shell metacharacters single-quoted. */
+export function shellWords(argv: string[]): string {
+  return argv.map((w) => (/^[A-Za-z0-9_@%+=:,./{}-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+function fileLine(f: PlannedFile): string {
+  if (f.from) return `copy  ${f.path} (${f.mode}) from ${f.from.host}:${f.from.path}${f.secret ? ' [secret]' : ''}`;
+  const size = f.secret ? 'secret, masked' : `${f.content.split('\n').length - (f.content.endsWith('\n') ? 1 : 0)} lines`;
+  return `write ${f.path} (${f.mode}, ${size})`;
+}
+
+function commandLine(c: PlannedCommand): string {
+  const extra = [c.long ? 'long' : '', c.okExitCodes ? `ok exit ${c.okExitCodes.join('/')}` : ''].filter(Boolean);
+  return `run   ${shellWords(c.argv)}${extra.length ? `   [${extra.join(', ')}]` : ''}`;
+}
+
+export interface TextOptions {
+  /** Print the content of every non-secret file under its line. */
+  content?: boolean;
+}
+
+function stepLines(s: PlannedStep, hostWidth: number, opts: TextOptions): string[] {
+  const pad = ' '.repeat(hostWidth + 2);
+  const out = [`   ${s.host.padEnd(hostWidth)}  ${s.title}`];
+  for (const f of s.files) {
+    out.push(`   ${pad}${fileLine(f)}`);
+    if (opts.content && !f.secret && !f.from) out.push(...f.content.replace(/\n$/, '').split('\n').map((l) => `   ${pad}   | ${l}`));
+  }
+  if (s.check) out.push(`   ${pad}skip if: ${shellWords(s.check.argv)}`);
+  for (const c of s.commands) out.push(`   ${pad}${commandLine(c)}`);
+  return out;
+}
+
+export function planText(plan: Plan, opts: TextOptions = {}): string {
+  const lines = [`Plan for cluster ${plan.cluster} (master0: ${plan.master0})`, ''];
+  const hostWidth = Math.max(4, ...plan.phases.flatMap((p) => p.steps.map((s) => s.host.length)));
+  plan.phases.forEach((p, i) => {
+    const head = `${i + 1}. ${p.name}`;
+    if (p.skipped) {
+      lines.push(`${head}: skipped, ${p.reason}`, '');
+      return;
+    }
+    const at = p.concurrency <= 1 ? 'one at a time' : `up to ${p.concurrency} at a time`;
+    lines.push(`${head}: ${p.hosts.join(', ')} (${at}, ${p.steps.length} step${p.steps.length === 1 ? '' : 's'})`);
+    for (const s of p.steps) lines.push(...stepLines(s, hostWidth, opts));
+    lines.push('');
+  });
+  lines.push('Runtime values ({{joinToken}}, {{caCertHash}}, {{certificateKey}}) are filled in on the host at run time and never logged.');
+  return `${lines.join('\n')}\n`;
+}

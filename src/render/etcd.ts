@@ -1,0 +1,130 @@
+/**
+ * The external etcd cluster of seed 000: a YAML config and a systemd unit per member, and one
+ * openssl script run on the first member that makes the CA and every certificate (member
+ * server/peer certs, the apiserver's client cert). The other hosts copy theirs from there.
+ */
+import { etcdHosts } from '../spec/topology';
+import type { Cluster, HostSpec } from '../spec/types';
+import { ETCD_CA, ETCD_CONFIG, ETCD_PKI } from './paths';
+import { toYaml } from './yaml';
+
+/** Where the first member keeps each member's certificates before they are copied out. */
+export const memberCertDir = (name: string) => `${ETCD_PKI}/members/${name}`;
+
+export function etcdClientUrls(c: Cluster): string {
+  return etcdHosts(c).map((h) => `https://${h.address}:2379`).join(',');
+}
+
+export function renderEtcdConfig(c: Cluster, host: HostSpec): string {
+  const e = c.spec.etcd;
+  const tls = (kind: 'server' | 'peer') => ({
+    'cert-file': `${ETCD_PKI}/${kind}.crt`,
+    'key-file': `${ETCD_PKI}/${kind}.key`,
+    'client-cert-auth': true,
+    'trusted-ca-file': ETCD_CA,
+  });
+  return `# Rendered by hakube: etcd member ${host.name} of cluster ${c.metadata.name}\n${toYaml({
+    name: host.name,
+    'data-dir': e.dataDir,
+    'listen-peer-urls': `https://${host.address}:2380`,
+    'listen-client-urls': `https://${host.address}:2379,https://127.0.0.1:2379`,
+    'initial-advertise-peer-urls': `https://${host.address}:2380`,
+    'advertise-client-urls': `https://${host.address}:2379`,
+    'initial-cluster': etcdHosts(c).map((h) => `${h.name}=https://${h.address}:2380`).join(','),
+    'initial-cluster-state': 'new',
+    'initial-cluster-token': `hakube-${c.metadata.name}`,
+    'heartbeat-interval': e.heartbeatInterval,
+    'election-timeout': e.electionTimeout,
+    'quota-backend-bytes': e.quotaBackendBytes,
+    'snapshot-count': 10000,
+    'auto-compaction-mode': 'periodic',
+    'auto-compaction-retention': '1h',
+    logger: 'zap',
+    'log-outputs': ['stderr'],
+    'client-transport-security': tls('server'),
+    'peer-transport-security': tls('peer'),
+  })}`;
+}
+
+export function renderEtcdUnit(): string {
+  return `# Rendered by hakube: external etcd member (overrides a distro etcd.service).
+[Unit]
+Description=etcd key-value store (Kubernetes external etcd)
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+# simple, not notify: a first member waits for its peers, and starting members one by one
+# must not block on quorum.
+Type=simple
+ExecStart=etcd --config-file ${ETCD_CONFIG}
+Restart=always
+RestartSec=5s
+LimitNOFILE=65536
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** openssl, EC P-256, 10 years; certificates that already exist are kept, so reruns are harmless. */
+export function renderEtcdCertScript(c: Cluster): string {
+  const issue = etcdHosts(c)
+    .flatMap((h) => {
+      const d = `"$D/members/${h.name}`;
+      return [
+        `issue ${d}/server" ${h.name} "subjectAltName=DNS:${h.name},DNS:localhost,IP:${h.address},IP:127.0.0.1" serverAuth,clientAuth`,
+        `issue ${d}/peer" ${h.name} "subjectAltName=DNS:${h.name},IP:${h.address}" serverAuth,clientAuth`,
+      ];
+    })
+    .join('\n');
+  return `#!/bin/sh
+# Rendered by hakube: the external etcd PKI of cluster ${c.metadata.name}, made on its first member.
+set -eu
+umask 077
+# ETCD_PKI_DIR only redirects the output for tests.
+D="\${ETCD_PKI_DIR:-${ETCD_PKI}}"
+DAYS=3650
+mkdir -p "$D"
+
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
+
+if [ ! -f "$D/ca.key" ] || [ ! -f "$D/ca.crt" ]; then
+    key "$D/ca.key"
+    openssl req -x509 -new -key "$D/ca.key" -subj "/CN=etcd-ca-${c.metadata.name}" -days "$DAYS" \\
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \\
+        -out "$D/ca.crt"
+fi
+
+# issue PATH CN EXTRA-EXTENSION EXTENDED-KEY-USAGE
+issue() {
+    if [ -f "$1.crt" ] && [ -f "$1.key" ]; then return 0; fi
+    mkdir -p "$(dirname "$1")"
+    key "$1.key"
+    openssl req -new -key "$1.key" -subj "/CN=$2" -out "$1.csr"
+    printf 'basicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature,keyEncipherment\\nextendedKeyUsage=%s\\n%s\\n' "$4" "$3" > "$1.ext"
+    openssl x509 -req -in "$1.csr" -CA "$D/ca.crt" -CAkey "$D/ca.key" -CAcreateserial -days "$DAYS" -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+    rm -f "$1.csr" "$1.ext"
+}
+
+${issue}
+issue "$D/apiserver-etcd-client" kube-apiserver-etcd-client "" clientAuth
+chmod 0644 "$D/ca.crt"
+`;
+}
+
+/** etcdctl against every member with the apiserver's client cert, retried while members come up. */
+export function renderEtcdHealthScript(c: Cluster, certs: { ca: string; cert: string; key: string }, endpoints = etcdClientUrls(c)): string {
+  return `#!/bin/sh
+# Rendered by hakube: etcd health of cluster ${c.metadata.name}; waits up to ~2 minutes for quorum.
+export ETCDCTL_API=3
+run() { etcdctl --endpoints "${endpoints}" --cacert ${certs.ca} --cert ${certs.cert} --key ${certs.key} --command-timeout 10s "$@"; }
+i=0
+until run endpoint health; do
+    i=$((i + 1))
+    if [ "$i" -ge 24 ]; then echo "etcd is not healthy" >&2; exit 1; fi
+    sleep 5
+done
+run member list -w table
+`;
+}

@@ -1,0 +1,123 @@
+/**
+ * kubeadm's config (API kubeadm.k8s.io/v1beta4, Kubernetes 1.31+) for `kubeadm init` on
+ * master0: InitConfiguration + ClusterConfiguration + KubeletConfiguration +
+ * KubeProxyConfiguration, following seed 000's kubeadm.yaml and seed 001's lessons.
+ * Joins use flags instead (kubeadm refuses --control-plane/--token next to --config).
+ */
+import { nthAddress } from '../spec/net';
+import { controlPlanes, controlPlaneEndpoint, endpointHost, etcdHosts, master0 } from '../spec/topology';
+import type { Cluster } from '../spec/types';
+import { AUDIT_POLICY, ETCD_CA, ETCD_CLIENT_CERT, ETCD_CLIENT_KEY } from './paths';
+import { toYaml, toYamlDocs } from './yaml';
+
+const args = (m: Record<string, string>) => Object.entries(m).map(([name, value]) => ({ name, value }));
+
+/** Preflight errors hakube expects and tolerates, on init and on every join of this cluster. */
+export function ignoredPreflightErrors(c: Cluster, controlPlane: boolean): string[] {
+  const out: string[] = [];
+  if (c.spec.system.swap === 'allow') out.push('Swap');
+  // Seed 001: haproxy/keepalived static pods are placed before kubeadm runs on a control plane.
+  if (controlPlane && c.spec.loadBalancer.type === 'vip') out.push('DirAvailable--etc-kubernetes-manifests');
+  return out;
+}
+
+/** SANs for the apiserver certificate: the LB endpoint, loopback and every control plane. */
+export function apiServerCertSANs(c: Cluster): string[] {
+  const sans = [endpointHost(c), '127.0.0.1', 'localhost', ...controlPlanes(c).flatMap((h) => [h.name, h.address]), ...c.spec.apiServer.certSANs];
+  return [...new Set(sans.filter((s) => s !== ''))];
+}
+
+export function auditArgs(c: Cluster): Record<string, string> {
+  const a = c.spec.apiServer.audit;
+  if (!a.enabled) return {};
+  return {
+    'audit-policy-file': AUDIT_POLICY,
+    'audit-log-path': a.logPath,
+    'audit-log-maxage': String(a.maxAge),
+    'audit-log-maxbackup': String(a.maxBackup),
+    'audit-log-maxsize': String(a.maxSize),
+  };
+}
+
+export function renderAuditPolicy(c: Cluster): string {
+  return c.spec.apiServer.audit.policy ?? toYaml({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived'], rules: [{ level: 'Metadata' }] });
+}
+
+export function renderKubeadmConfig(c: Cluster): string {
+  const s = c.spec;
+  const m0 = master0(c);
+  const lb = s.loadBalancer;
+  const audit = s.apiServer.audit;
+  const logDir = audit.logPath.replace(/\/[^/]*$/, '') || '/';
+
+  const nodeRegistration: Record<string, unknown> = { name: m0.name };
+  const ignore = ignoredPreflightErrors(c, true);
+  if (ignore.length) nodeRegistration.ignorePreflightErrors = ignore;
+  // No taints at all lets ordinary pods run on master0 (seed 000's untaint), without a later step.
+  if (s.controlPlane.untaint) nodeRegistration.taints = [];
+
+  const init = {
+    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    kind: 'InitConfiguration',
+    localAPIEndpoint: { advertiseAddress: m0.address, bindPort: lb.apiserverBindPort },
+    nodeRegistration,
+  };
+
+  const etcd =
+    s.etcd.topology === 'external'
+      ? { external: { endpoints: etcdHosts(c).map((h) => `https://${h.address}:2379`), caFile: ETCD_CA, certFile: ETCD_CLIENT_CERT, keyFile: ETCD_CLIENT_KEY } }
+      : { local: { dataDir: '/var/lib/etcd' } };
+
+  const apiServer: Record<string, unknown> = { certSANs: apiServerCertSANs(c) };
+  const apiArgs = { ...auditArgs(c), ...s.apiServer.extraArgs };
+  if (Object.keys(apiArgs).length) apiServer.extraArgs = args(apiArgs);
+  if (audit.enabled) {
+    apiServer.extraVolumes = [
+      { name: 'audit-policy', hostPath: AUDIT_POLICY, mountPath: AUDIT_POLICY, readOnly: true, pathType: 'File' },
+      { name: 'audit-log', hostPath: logDir, mountPath: logDir, pathType: 'DirectoryOrCreate' },
+    ];
+  }
+
+  const cluster: Record<string, unknown> = {
+    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    kind: 'ClusterConfiguration',
+    clusterName: c.metadata.name,
+    kubernetesVersion: s.kubernetesVersion,
+    controlPlaneEndpoint: controlPlaneEndpoint(c),
+    imageRepository: s.imageRepository,
+    certificatesDir: '/etc/kubernetes/pki',
+    networking: { podSubnet: s.networking.podSubnet, serviceSubnet: s.networking.serviceSubnet, dnsDomain: s.networking.dnsDomain },
+    etcd,
+    apiServer,
+  };
+  if (Object.keys(s.controllerManager.extraArgs).length) cluster.controllerManager = { extraArgs: args(s.controllerManager.extraArgs) };
+  if (Object.keys(s.scheduler.extraArgs).length) cluster.scheduler = { extraArgs: args(s.scheduler.extraArgs) };
+
+  const k = s.kubelet;
+  const kubelet: Record<string, unknown> = {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    cgroupDriver: k.cgroupDriver,
+    clusterDNS: [nthAddress(s.networking.serviceSubnet, 10)],
+    clusterDomain: s.networking.dnsDomain,
+    rotateCertificates: true,
+    evictionHard: k.evictionHard,
+    evictionSoft: k.evictionSoft,
+    evictionSoftGracePeriod: k.evictionSoftGracePeriod,
+    evictionMaxPodGracePeriod: k.evictionMaxPodGracePeriod,
+    kubeReserved: k.kubeReserved,
+    containerLogMaxSize: k.containerLogMaxSize,
+    containerLogMaxFiles: k.containerLogMaxFiles,
+  };
+  if (s.system.swap === 'allow') Object.assign(kubelet, { failSwapOn: false, memorySwap: { swapBehavior: 'NoSwap' } });
+
+  const proxy: Record<string, unknown> = {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    mode: s.kubeProxy.mode,
+    clusterCIDR: s.networking.podSubnet,
+  };
+  if (s.kubeProxy.mode === 'ipvs') proxy.ipvs = { scheduler: s.kubeProxy.ipvsScheduler, strictARP: true };
+
+  return toYamlDocs([init, cluster, kubelet, proxy]);
+}
