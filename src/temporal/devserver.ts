@@ -60,6 +60,7 @@ export const address = (cfg: DevServerConfig): string => `${cfg.ip}:${cfg.port}`
 export const uiUrl = (cfg: DevServerConfig): string => `http://${cfg.ip}:${cfg.uiPort}`;
 const pidFile = (cfg: DevServerConfig): string => path.join(cfg.home, 'server.pid');
 const logFile = (cfg: DevServerConfig): string => path.join(cfg.home, 'server.log');
+const lockFile = (cfg: DevServerConfig): string => path.join(cfg.home, 'server.lock');
 
 export function devServerArgs(cfg: DevServerConfig): string[] {
   const args = ['server', 'start-dev', '--db-filename', path.join(cfg.home, 'temporal.db')];
@@ -121,10 +122,23 @@ export interface BackgroundResult {
 /** Starts the server detached, records its pid, and returns once it answers. */
 export async function startBackground(cfg: DevServerConfig, waitMs = 60_000): Promise<BackgroundResult> {
   checkBinary(cfg);
-  const running = readPid(cfg);
-  if (running !== undefined && (await answers(address(cfg)))) return { pid: running, alreadyRunning: true };
-  if (await answers(address(cfg))) throw new CliError(`a Temporal server not started by hakube already answers at ${address(cfg)}`);
   fs.mkdirSync(cfg.home, { recursive: true, mode: 0o700 });
+  // Two `--background` at once (demo and a test, say) must not both spawn on one SQLite file.
+  await acquireStartLock(cfg, waitMs);
+  try {
+    const running = readPid(cfg);
+    if (running !== undefined) {
+      if (await waitUntilAnswers(cfg, () => !alive(running), waitMs)) return { pid: running, alreadyRunning: true };
+      throw new CliError(`Temporal dev server pid ${running} does not answer at ${address(cfg)}: run \`npx hakube server stop\``);
+    }
+    if (await answers(address(cfg))) throw new CliError(`a Temporal server not started by hakube already answers at ${address(cfg)}`);
+    return { pid: await spawnDetached(cfg, waitMs), alreadyRunning: false };
+  } finally {
+    fs.rmSync(lockFile(cfg), { force: true });
+  }
+}
+
+async function spawnDetached(cfg: DevServerConfig, waitMs: number): Promise<number> {
   const log = fs.openSync(logFile(cfg), 'a');
   let child: ChildProcess;
   try {
@@ -138,15 +152,39 @@ export async function startBackground(cfg: DevServerConfig, waitMs = 60_000): Pr
   child.on('exit', (code, signal) => (exited = `exited with ${signal ?? code}`));
   child.unref();
   fs.writeFileSync(pidFile(cfg), `${pid}\n`);
-  const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline) {
-    if (exited) break;
-    if (await answers(address(cfg))) return { pid, alreadyRunning: false };
-    await sleep(300);
-  }
+  if (await waitUntilAnswers(cfg, () => exited !== undefined, waitMs)) return pid;
   if (!exited) process.kill(pid, 'SIGTERM');
   fs.rmSync(pidFile(cfg), { force: true });
   throw new CliError(`Temporal dev server ${exited ?? 'did not answer in time'}: ${lastLine(logFile(cfg))} (log ${logFile(cfg)})`);
+}
+
+/** An O_EXCL lock file holding the starter's pid; a dead holder's lock is taken over. */
+async function acquireStartLock(cfg: DevServerConfig, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(lockFile(cfg), `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(fs.readFileSync(lockFile(cfg), 'utf8').trim());
+    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+      fs.rmSync(lockFile(cfg), { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new CliError(`another hakube (pid ${holder}) is still starting the dev server`);
+    await sleep(200);
+  }
+}
+
+async function waitUntilAnswers(cfg: DevServerConfig, gaveUp: () => boolean, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline && !gaveUp()) {
+    if (await answers(address(cfg))) return true;
+    await sleep(300);
+  }
+  return false;
 }
 
 /** Ends the server recorded in the pid file, and only that process. */

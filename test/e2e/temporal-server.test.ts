@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -25,6 +25,16 @@ const env = { ...process.env, HAKUBE_HOME: home, HAKUBE_CODEC_KEY: randomBytes(3
 function hakube(args: string[]): { code: number | null; out: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 90_000 });
   return { code: r.status, out: r.stdout + r.stderr };
+}
+
+function hakubeAsync(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve({ code, out }));
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -93,8 +103,13 @@ test('a workflow history survives a server restart', async () => {
   assert.ok(gone(pid), 'the server process is gone');
   assert.equal(hakube(['server', 'status', ...ports]).code, 1);
 
-  const restarted = hakube(['server', '--background', ...ports]);
-  assert.equal(restarted.code, 0, restarted.out);
+  // Two starts at once (a demo and a test, say) share one server instead of fighting over the db.
+  const [a, b] = await Promise.all([hakubeAsync(['server', '--background', ...ports]), hakubeAsync(['server', '--background', ...ports])]);
+  assert.equal(a.code, 0, a.out);
+  assert.equal(b.code, 0, b.out);
+  const pids = [a.out, b.out].map((o) => /\(pid (\d+)\)/.exec(o)?.[1]);
+  assert.equal(pids[0], pids[1], 'both report the same server');
+  assert.match(a.out + b.out, /already running/);
   const client = await connectClient({ address, env });
   try {
     const handle = client.workflow.getHandle(workflowId);
