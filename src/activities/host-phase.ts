@@ -1,0 +1,93 @@
+/**
+ * runHostPhase: one activity per host per phase runs that host's steps in order over the host's
+ * pooled SSH connection. It heartbeats the step it is on (and the output tail), so a retry or a
+ * new worker resumes at that step instead of redoing the finished ones; each step's check makes
+ * a re-run of the interrupted step a no-op if its effect is already there.
+ */
+import { Context } from '@temporalio/activity';
+import type { PlannedStep } from '../plan/types';
+import { executeStep, type SshPool } from '../ssh';
+import { reveal } from '../temporal/secret';
+import type { HostPhaseHeartbeat, HostPhaseInput, HostPhaseResult, RuntimeSecrets, StepOutcome } from './types';
+import { stepFailure } from './failure';
+import { clipTail } from './tail';
+import { targetFor } from './targets';
+import type { Cluster } from '../spec/types';
+
+/** Runs while a command is silent, so a long quiet kubeadm step is not mistaken for a hang. */
+const HEARTBEAT_EVERY_MS = 5_000;
+
+export function revealRuntime(runtime: RuntimeSecrets | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(runtime ?? {})) if (v !== undefined) out[k] = reveal(v);
+  return out;
+}
+
+/**
+ * Files a step copies from another host (e.g. etcd certificates made on the first member) are
+ * read over that host's own pooled connection just before the step runs; their content never
+ * leaves the worker.
+ */
+async function withCopiedFiles(pool: SshPool, spec: Cluster, step: PlannedStep): Promise<PlannedStep> {
+  if (!step.files.some((f) => f.from)) return step;
+  const files = await Promise.all(
+    step.files.map(async (f) => {
+      if (!f.from) return f;
+      const source = await pool.get(targetFor(spec, f.from.host));
+      const { from: _from, ...rest } = f;
+      return { ...rest, content: await source.readFile(f.from.path) };
+    }),
+  );
+  return { ...step, files };
+}
+
+/** Runs `steps` on their hosts in order, heartbeating; shared by the forward and compensation activities. */
+export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[], runtime: RuntimeSecrets | undefined): Promise<StepOutcome[]> {
+  const ctx = Context.current();
+  const prev = ctx.info.heartbeatDetails as HostPhaseHeartbeat | undefined;
+  // Resume only from details that describe this same list of steps.
+  const resume = prev && Array.isArray(prev.attempts) && prev.attempts.length === steps.length ? prev : undefined;
+  const attempts = resume ? [...resume.attempts] : steps.map(() => 0);
+  const done: StepOutcome[] = resume ? [...resume.done] : [];
+  const values = revealRuntime(runtime);
+  let hb: HostPhaseHeartbeat = { stepIndex: resume?.stepIndex ?? 0, attempts, done, tail: '' };
+  const beat = () => ctx.heartbeat(hb);
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  try {
+    for (let i = hb.stepIndex; i < steps.length; i++) {
+      const step = steps[i];
+      hb = { stepIndex: i, attempts, done, tail: '' };
+      beat();
+      let tail = '';
+      try {
+        const conn = await pool.get(targetFor(spec, step.host));
+        const r = await executeStep(conn, await withCopiedFiles(pool, spec, step), values, {
+          signal: ctx.cancellationSignal,
+          onProgress: (p) => {
+            tail = p.tail;
+            hb = { ...hb, tail: clipTail(p.tail) };
+            beat();
+          },
+        });
+        if (!r.skipped) attempts[i] += 1;
+        done.push({ id: step.id, status: r.skipped ? 'already' : 'done', attempts: attempts[i], tail: clipTail(tail) });
+      } catch (err) {
+        attempts[i] += 1;
+        hb = { stepIndex: i, attempts, done, tail: clipTail(tail) };
+        beat();
+        throw stepFailure(err, { stepId: step.id, stepIndex: i, tail: clipTail(tail), attempt: ctx.info.attempt });
+      }
+    }
+    hb = { stepIndex: steps.length, attempts, done, tail: '' };
+    beat();
+    return done;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export async function runHostPhase(pool: SshPool, input: HostPhaseInput, stepsFor: (spec: Cluster, phase: HostPhaseInput['phase'], host: string) => PlannedStep[]): Promise<HostPhaseResult> {
+  const steps = stepsFor(input.spec, input.phase, input.host);
+  const outcomes = await runSteps(pool, input.spec, steps, input.runtime);
+  return { host: input.host, phase: input.phase, steps: outcomes };
+}

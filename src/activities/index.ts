@@ -1,0 +1,67 @@
+/**
+ * The activities the worker registers. `createActivities(deps)` closes over one SSH pool, so
+ * every activity on this worker reuses one connection per host; the private key stays here,
+ * on the worker, and only its path travels in the spec.
+ */
+import { Context } from '@temporalio/activity';
+import { buildPlan } from '../plan/build';
+import { compensationSteps, workerCompensationSteps } from '../phases';
+import type { PhaseName, PlannedStep } from '../plan/types';
+import { SshPool } from '../ssh';
+import type { Cluster } from '../spec/types';
+import { ensureJoinCredentials } from './credentials';
+import { precondition } from './failure';
+import { checkControlPlane } from './health';
+import { runHostPhase, runSteps } from './host-phase';
+import { fetchKubeconfig } from './kubeconfig';
+import { targetFor } from './targets';
+import type { HakubeActivities } from './types';
+import { verifySteps } from './verify';
+
+export interface ActivityDeps {
+  pool: SshPool;
+}
+
+function stepsFor(spec: Cluster, phase: PhaseName, host: string): PlannedStep[] {
+  const p = buildPlan(spec).phases.find((x) => x.name === phase);
+  if (!p) throw precondition(`the plan of ${spec.metadata.name} has no phase ${phase}`);
+  if (!p.hosts.includes(host)) throw precondition(`${host} has no work in phase ${phase} of ${spec.metadata.name}`);
+  return p.steps.filter((s) => s.host === host);
+}
+
+function master0(spec: Cluster): { name: string; address: string } {
+  const name = buildPlan(spec).master0;
+  const h = spec.spec.hosts.find((x) => x.name === name);
+  if (!h) throw precondition(`master0 ${name} is not a host of ${spec.metadata.name}`);
+  return { name, address: h.address };
+}
+
+export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities {
+  const pool = deps.pool ?? new SshPool();
+  const master0Conn = (spec: Cluster) => pool.get(targetFor(spec, master0(spec).name));
+  const compensate = (stepsOf: (spec: Cluster, host: string) => PlannedStep[]) => async (input: { spec: Cluster; host: string }) => {
+    if (input.host === master0(input.spec).name) {
+      throw precondition(`refusing to compensate ${input.host}: it is master0, and compensation never resets master0`);
+    }
+    let steps: PlannedStep[];
+    try {
+      steps = stepsOf(input.spec, input.host);
+    } catch (err) {
+      throw precondition((err as Error).message);
+    }
+    return { host: input.host, steps: await runSteps(pool, input.spec, steps, undefined) };
+  };
+  return {
+    runHostPhase: (input) => runHostPhase(pool, input, stepsFor),
+    ensureJoinCredentials: async (input) => ensureJoinCredentials(await master0Conn(input.spec), input),
+    compensateMaster: compensate(compensationSteps),
+    compensateWorker: compensate(workerCompensationSteps),
+    checkControlPlane: async (input) => checkControlPlane(await master0Conn(input.spec), master0(input.spec).name),
+    verifyCluster: async (input) => {
+      Context.current().heartbeat('verify');
+      const phase = buildPlan(input.spec).phases.find((p) => p.name === 'verify');
+      return verifySteps(pool, input.spec, phase?.steps ?? []);
+    },
+    fetchKubeconfig: async (input) => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address),
+  };
+}

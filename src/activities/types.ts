@@ -1,0 +1,101 @@
+/**
+ * The activities' inputs and results. Workflow code imports this file as types only; the
+ * values that cross it are small (host names, step ids, masked output tails) except the spec,
+ * which each activity uses to recompute its host's steps instead of shipping the plan around.
+ */
+import type { PhaseName, RuntimeValueName } from '../plan/types';
+import type { Secret } from '../temporal/secret';
+import type { Cluster } from '../spec/types';
+import type { HealthReport } from '../workflows/defs';
+
+/** The validated, defaulted cluster spec (src/spec): small, and every activity replans from it. */
+export type SpecInput = Cluster;
+
+/** Runtime values for `{{name}}` placeholders, always wrapped so the codec encrypts them. */
+export type RuntimeSecrets = Partial<Record<RuntimeValueName, Secret<string>>>;
+
+export interface HostPhaseInput {
+  spec: SpecInput;
+  phase: PhaseName;
+  host: string;
+  runtime?: RuntimeSecrets;
+}
+
+export interface StepOutcome {
+  id: string;
+  /** `already`: the step's check said its effect was there, so no command ran. */
+  status: 'done' | 'already';
+  attempts: number;
+  tail: string;
+}
+
+export interface HostPhaseResult {
+  host: string;
+  phase: PhaseName;
+  steps: StepOutcome[];
+}
+
+/** Carried in the ApplicationFailure details of a failed host phase run. */
+export interface StepFailureDetails {
+  stepId: string;
+  stepIndex: number;
+  tail: string;
+  /** The activity attempt that failed (1-based). */
+  attempt: number;
+}
+
+/** What `runHostPhase` heartbeats: a retry resumes at `stepIndex`. */
+export interface HostPhaseHeartbeat {
+  stepIndex: number;
+  /** Per-step count of attempts that ran the step's commands. */
+  attempts: number[];
+  /** Outcomes of the steps already finished, so a resumed attempt still reports them. */
+  done: StepOutcome[];
+  tail: string;
+}
+
+export interface JoinCredentialsInput {
+  spec: SpecInput;
+  /** Create a new bootstrap token (none yet, or close to its 24h TTL). */
+  newToken: boolean;
+  /** Upload the control-plane certs again under a new key (none yet, or close to the 2h TTL). */
+  uploadCerts: boolean;
+}
+
+export interface JoinCredentials {
+  joinToken?: Secret<string>;
+  caCertHash?: Secret<string>;
+  certificateKey?: Secret<string>;
+  /** True when the certs were (re)uploaded by this call, e.g. because master0 had lost them. */
+  certsUploaded: boolean;
+  tokenCreated: boolean;
+}
+
+export interface CompensateInput {
+  spec: SpecInput;
+  host: string;
+}
+
+export interface CompensateResult {
+  host: string;
+  steps: StepOutcome[];
+}
+
+export interface ClusterInput {
+  spec: SpecInput;
+}
+
+export type { HealthReport };
+
+/** Every activity the deploy workflows call; `createActivities(deps)` implements it. */
+export interface HakubeActivities {
+  runHostPhase(input: HostPhaseInput): Promise<HostPhaseResult>;
+  ensureJoinCredentials(input: JoinCredentialsInput): Promise<JoinCredentials>;
+  compensateMaster(input: CompensateInput): Promise<CompensateResult>;
+  compensateWorker(input: CompensateInput): Promise<CompensateResult>;
+  /** master0's apiserver and the etcd quorum, after a compensation. */
+  checkControlPlane(input: ClusterInput): Promise<HealthReport>;
+  verifyCluster(input: ClusterInput): Promise<HealthReport>;
+  /** Copies admin.conf from master0 to the worker machine; returns its path there. */
+  fetchKubeconfig(input: ClusterInput): Promise<string>;
+}

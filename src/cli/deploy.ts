@@ -1,0 +1,42 @@
+/** `hakube deploy -f cluster.yaml [--detach]`: validate, start the cluster's run, follow it. */
+import type { Command } from 'commander';
+import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
+import { loadSpec } from '../spec/load';
+import { startDeploy, webUiLink } from '../client/deploy';
+import { exitCodeFor, follow } from '../client/follow';
+import { renderSummary } from '../client/summary';
+import { EXIT } from './exit';
+
+interface DeployFlags extends ConnectionFlags {
+  file: string;
+  detach?: boolean;
+  plain?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('deploy')
+    .description('deploy an HA cluster from a spec and follow the run (exit 0 done, 1 failed, 2 bad input, 3 waiting)')
+    .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
+    .option('--detach', 'start the run and return at once')
+    .option('--plain', 'event lines instead of the live board, even on a terminal');
+  addConnectionOptions(cmd).action(async (flags: DeployFlags) => {
+    const spec = loadSpec(flags.file);
+    const client = await connectClient(flags);
+    try {
+      const handle = await startDeploy(client, spec);
+      const link = webUiLink(handle.workflowId, client.options.namespace);
+      process.stdout.write(`deploying ${spec.metadata.name}: ${handle.workflowId}\nWeb UI: ${link}\n`);
+      if (flags.detach) {
+        process.stdout.write(`follow it with: hakube status ${spec.metadata.name} --watch\n`);
+        return;
+      }
+      const p = await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined });
+      process.stdout.write(renderSummary(p, link) + '\n');
+      process.exitCode = exitCodeFor(p);
+      if (p.state === 'running') process.exitCode = EXIT.FAILED;
+    } finally {
+      await client.connection.close();
+    }
+  });
+}

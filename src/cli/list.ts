@@ -1,0 +1,29 @@
+/** `hakube list`: every cluster deploy the server knows, newest first, from visibility only. */
+import type { Command } from 'commander';
+import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
+import { HAKUBE_CLUSTER, HAKUBE_PHASE, type DeployMemo } from '../workflows/defs';
+
+export function register(program: Command): void {
+  const cmd = program.command('list').description('list cluster deploys with their state and phase');
+  addConnectionOptions(cmd).action(async (flags: ConnectionFlags) => {
+    const client = await connectClient(flags);
+    try {
+      const rows: string[][] = [['CLUSTER', 'STATUS', 'STATE', 'PHASE', 'STARTED', 'WORKFLOW']];
+      for await (const wf of client.workflow.list({ query: "WorkflowType = 'deployCluster'" })) {
+        const memo = (wf.memo ?? {}) as Partial<DeployMemo>;
+        const cluster = wf.typedSearchAttributes.get(HAKUBE_CLUSTER) ?? '?';
+        const phase = wf.typedSearchAttributes.get(HAKUBE_PHASE) ?? '';
+        const state = memo.waitingOn ? `waiting (${memo.waitingOn})` : (memo.state ?? '');
+        rows.push([cluster, wf.status.name.toLowerCase(), state, phase, wf.startTime.toISOString(), wf.workflowId]);
+      }
+      if (rows.length === 1) {
+        process.stdout.write('no deploys yet; start one with `hakube deploy -f <cluster.yaml>`\n');
+        return;
+      }
+      const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+      for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+    } finally {
+      await client.connection.close();
+    }
+  });
+}

@@ -1,0 +1,48 @@
+/** `hakube logs <cluster> [--host H] [--step S]`: the masked output tails of each step. */
+import type { Command } from 'commander';
+import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
+import { deployHandle, describeDeploy, queryProgress } from '../client/deploy';
+import { CliError, EXIT } from './exit';
+
+interface LogsFlags extends ConnectionFlags {
+  host?: string;
+  step?: string;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('logs')
+    .description("print the stdout/stderr tails of a deploy's steps (secrets masked)")
+    .argument('<cluster>', 'cluster name')
+    .option('--host <host>', 'only this host')
+    .option('--step <id-or-text>', 'only steps whose id or title contains this');
+  addConnectionOptions(cmd).action(async (cluster: string, flags: LogsFlags) => {
+    const client = await connectClient(flags);
+    try {
+      await describeDeploy(client, cluster);
+      const p = await queryProgress(deployHandle(client, cluster));
+      const known = new Set(p.phases.flatMap((ph) => ph.hosts.map((h) => h.host)));
+      if (flags.host && !known.has(flags.host)) {
+        throw new CliError(`no host ${flags.host} in ${cluster} (hosts: ${[...known].join(', ')})`, EXIT.BAD_INPUT);
+      }
+      let printed = 0;
+      for (const ph of p.phases) {
+        for (const h of ph.hosts) {
+          if (flags.host && h.host !== flags.host) continue;
+          for (const s of h.steps) {
+            if (flags.step && !s.id.includes(flags.step) && !s.title.includes(flags.step)) continue;
+            if (s.status === 'pending' && !flags.step) continue;
+            printed++;
+            const attempts = s.attempts > 0 ? `, ${s.attempts} attempt${s.attempts > 1 ? 's' : ''}` : '';
+            process.stdout.write(`=== ${s.id}  ${s.title}  [${s.status}${attempts}]\n`);
+            if (s.lastError) process.stdout.write(`error: ${s.lastError}\n`);
+            if (s.tail) process.stdout.write(s.tail.endsWith('\n') ? s.tail : `${s.tail}\n`);
+          }
+        }
+      }
+      if (printed === 0) process.stdout.write('no step output yet\n');
+    } finally {
+      await client.connection.close();
+    }
+  });
+}

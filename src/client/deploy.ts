@@ -1,0 +1,90 @@
+/**
+ * Client side of a deploy: start the per-cluster workflow (its id is the cluster lock), find
+ * an existing run, and read its progress without hanging when no worker answers queries.
+ */
+import * as path from 'node:path';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { CliError, EXIT } from '../cli/exit';
+import type { Cluster } from '../spec/types';
+import { TASK_QUEUE } from '../temporal/task-queue';
+import { deployWorkflowId, HAKUBE_CLUSTER, HAKUBE_PHASE, progressQuery, type Progress } from '../workflows/defs';
+import type { DeployInput } from '../workflows/deploy';
+import type { DeployOptions } from '../workflows/proxies';
+
+export const WEB_UI = process.env.HAKUBE_WEB_UI ?? 'http://127.0.0.1:8233';
+
+export function webUiLink(workflowId: string, namespace = 'default'): string {
+  return `${WEB_UI}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/**
+ * SSH key and known_hosts paths are resolved here, on the operator's machine, so the worker
+ * (started from anywhere) reads the same files; the key itself never enters the workflow.
+ */
+export function withAbsolutePaths(spec: Cluster, base = process.cwd()): Cluster {
+  const ssh = { ...spec.spec.ssh };
+  if (ssh.privateKeyPath) ssh.privateKeyPath = path.resolve(base, ssh.privateKeyPath);
+  if (ssh.knownHostsPath) ssh.knownHostsPath = path.resolve(base, ssh.knownHostsPath);
+  return { ...spec, spec: { ...spec.spec, ssh } };
+}
+
+export async function startDeploy(client: Client, spec: Cluster, options?: DeployOptions): Promise<WorkflowHandle> {
+  const cluster = spec.metadata.name;
+  const workflowId = deployWorkflowId(cluster);
+  const input: DeployInput = { spec: withAbsolutePaths(spec), options };
+  try {
+    return await client.workflow.start('deployCluster', {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [input],
+      // One run per cluster at a time (the lock across operators); a finished run may be redone.
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: HAKUBE_CLUSTER, value: cluster },
+        { key: HAKUBE_PHASE, value: 'start' },
+      ],
+      staticSummary: `deploy ${cluster}`,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new CliError(
+        `a deploy of ${cluster} is already running (${workflowId}); follow it with \`hakube status ${cluster} --watch\` or stop it with \`hakube abort ${cluster}\``,
+        EXIT.BAD_INPUT,
+      );
+    }
+    throw err;
+  }
+}
+
+export function deployHandle(client: Client, cluster: string): WorkflowHandle {
+  return client.workflow.getHandle(deployWorkflowId(cluster));
+}
+
+/** Fails with a one-line CliError when the cluster has no deploy run at all. */
+export async function describeDeploy(client: Client, cluster: string) {
+  try {
+    return await deployHandle(client, cluster).describe();
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') {
+      throw new CliError(`no deploy of ${cluster} found; start one with \`hakube deploy -f <cluster.yaml>\``, EXIT.BAD_INPUT);
+    }
+    throw err;
+  }
+}
+
+/** The progress query with a deadline: without a running worker a query would wait for one. */
+export async function queryProgress(handle: WorkflowHandle, timeoutMs = 10_000): Promise<Progress> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new CliError('no answer to the progress query: is a worker running? start one with `hakube worker`')),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([handle.query(progressQuery), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

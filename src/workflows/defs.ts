@@ -1,0 +1,105 @@
+/**
+ * The deploy workflow's public surface: the progress query, the operator updates and the
+ * shapes they exchange. The CLI imports this module too, so it holds definitions and plain
+ * types only (no workflow-only calls at module load).
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { PhaseName } from '../plan/types';
+
+export type StepStatus = 'pending' | 'running' | 'done' | 'already' | 'failed' | 'skipped';
+export type HostStatus = 'pending' | 'running' | 'done' | 'failed' | 'compensated' | 'skipped';
+export type PhaseStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'waiting';
+export type RunState = 'running' | 'waiting' | 'done' | 'failed' | 'aborting' | 'aborted';
+
+export interface StepProgress {
+  id: string;
+  title: string;
+  status: StepStatus;
+  /** How many activity attempts ran this step's commands (0 while pending or already done). */
+  attempts: number;
+  lastError?: string;
+  /** Masked stdout/stderr tail of the last run. */
+  tail?: string;
+}
+
+export interface HostProgress {
+  host: string;
+  status: HostStatus;
+  /** Activity attempts of the host's phase run, as last reported. */
+  attempts: number;
+  lastError?: string;
+  /** Where the live activity runs (parent or child workflow), for `hakube status` to describe it. */
+  workflowId?: string;
+  steps: StepProgress[];
+}
+
+export interface PhaseProgress {
+  name: PhaseName;
+  status: PhaseStatus;
+  reason?: string;
+  hosts: HostProgress[];
+}
+
+/** What the run waits for the operator about, and which answers are accepted. */
+export interface WaitingFor {
+  phase: PhaseName;
+  /** Hosts whose work failed and was compensated. */
+  hosts: string[];
+  error: string;
+  allowed: Array<'retry' | 'skip' | 'abort'>;
+  /** Health of master0 and etcd after compensation, when a master join failed. */
+  health?: HealthReport;
+}
+
+export interface HealthCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** The verify step behind the check, when it is one: progress marks that step. */
+  stepId?: string;
+  host?: string;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  checks: HealthCheck[];
+}
+
+export interface Progress {
+  cluster: string;
+  master0: string;
+  state: RunState;
+  phase?: PhaseName;
+  waiting?: WaitingFor;
+  phases: PhaseProgress[];
+  verification?: HealthReport;
+  kubeconfig?: string;
+  error?: string;
+}
+
+export interface DeployResult {
+  cluster: string;
+  state: 'done' | 'aborted';
+  verification?: HealthReport;
+  kubeconfig?: string;
+  skipped: string[];
+}
+
+export const progressQuery = defineQuery<Progress>('progress');
+/** Try the failed hosts again (only while waiting). */
+export const retryUpdate = defineUpdate<string, []>('retry');
+/** Give up on one failed worker and carry on without it (workers only, only while waiting). */
+export const skipUpdate = defineUpdate<string, [host: string]>('skip');
+/** Run the reverse cleanup and end the run. */
+export const abortUpdate = defineUpdate<string, []>('abort');
+
+export const deployWorkflowId = (cluster: string): string => `hakube/${cluster}/deploy`;
+
+export { HAKUBE_CLUSTER, HAKUBE_PHASE } from '../temporal/search-attributes';
+
+/** Memo kept current by the workflow so `hakube list` needs no worker to show a run's state. */
+export interface DeployMemo {
+  state: RunState;
+  phase?: string;
+  waitingOn?: string;
+}

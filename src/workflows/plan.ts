@@ -1,0 +1,8 @@
+/** The plan, recomputed from the spec inside the workflow: the planner is pure and deterministic. */
+import type { Plan } from '../plan/types';
+import type { SpecInput } from '../activities/types';
+import { buildPlan } from '../plan/build';
+
+export function planFor(spec: SpecInput): Plan {
+  return buildPlan(spec);
+}

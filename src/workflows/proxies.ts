@@ -1,0 +1,45 @@
+/**
+ * Activity proxies with hakube's timeouts and retry policy. Hangs are caught by the heartbeat
+ * timeout (the activities heartbeat while a command runs), not by a fixed long timeout; the
+ * start-to-close bound is only a backstop for a host phase that keeps heartbeating forever.
+ */
+import { proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { HakubeActivities } from '../activities/types';
+
+export interface DeployOptions {
+  /** Attempts of one host's phase run before the workflow compensates / asks the operator. */
+  hostAttempts?: number;
+  /** First retry delay, e.g. "5s"; doubles up to 1m. */
+  retryInterval?: Duration;
+  heartbeatTimeout?: Duration;
+  /** Workers joined at once (default: the plan's concurrency for join-workers). */
+  workerConcurrency?: number;
+}
+
+// Errors that a retry cannot fix: the operator must act (src/ssh maps its typed errors to these).
+const NON_RETRYABLE = ['SshAuthError', 'HostKeyMismatchError', 'HostKeyUnknownError', 'SshHandshakeError', 'InvalidCommandError', 'PreconditionUnmet', 'SpecInvalid'];
+
+export function activitiesFor(options: DeployOptions = {}): ActivityInterfaceFor<HakubeActivities> {
+  const base: ActivityOptions = {
+    startToCloseTimeout: '45m',
+    heartbeatTimeout: options.heartbeatTimeout ?? '60s',
+    retry: {
+      maximumAttempts: options.hostAttempts ?? 3,
+      initialInterval: options.retryInterval ?? '5s',
+      backoffCoefficient: 2,
+      maximumInterval: '1m',
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  };
+  return proxyActivities<HakubeActivities>(base);
+}
+
+/** Compensation must finish: more attempts than a forward step. */
+export function compensationActivitiesFor(options: DeployOptions = {}): ActivityInterfaceFor<HakubeActivities> {
+  return proxyActivities<HakubeActivities>({
+    startToCloseTimeout: '20m',
+    heartbeatTimeout: options.heartbeatTimeout ?? '60s',
+    retry: { maximumAttempts: 6, initialInterval: options.retryInterval ?? '5s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * The progress record the deploy workflow keeps and answers the `progress` query with. Pure
+ * helpers over plain objects: deterministic, no I/O, unit-testable without a server.
+ */
+import type { Plan, PhaseName } from '../plan/types';
+import type { HostPhaseResult, StepFailureDetails } from '../activities/types';
+import type { HealthReport, HostProgress, PhaseProgress, Progress } from './defs';
+
+const TAIL_CHARS = 2000;
+
+export function initialProgress(plan: Plan): Progress {
+  return {
+    cluster: plan.cluster,
+    master0: plan.master0,
+    state: 'running',
+    phases: plan.phases.map((p) => ({
+      name: p.name,
+      status: p.skipped ? 'skipped' : 'pending',
+      reason: p.reason,
+      hosts: p.hosts.map((host) => ({
+        host,
+        status: 'pending',
+        attempts: 0,
+        steps: p.steps.filter((s) => s.host === host).map((s) => ({ id: s.id, title: s.title, status: 'pending', attempts: 0 })),
+      })),
+    })),
+  };
+}
+
+export function phaseOf(progress: Progress, name: PhaseName): PhaseProgress {
+  const phase = progress.phases.find((p) => p.name === name);
+  if (!phase) throw new Error(`no phase ${name} in the plan`);
+  return phase;
+}
+
+export function hostOf(phase: PhaseProgress, host: string): HostProgress {
+  const h = phase.hosts.find((x) => x.host === host);
+  if (!h) throw new Error(`host ${host} has no work in phase ${phase.name}`);
+  return h;
+}
+
+export function markRunning(h: HostProgress, workflowId: string): void {
+  h.status = 'running';
+  h.workflowId = workflowId;
+  h.lastError = undefined;
+  for (const s of h.steps) if (s.status === 'failed') s.status = 'pending';
+}
+
+export function applyResult(h: HostProgress, result: HostPhaseResult): void {
+  h.status = 'done';
+  h.lastError = undefined;
+  for (const outcome of result.steps) {
+    const s = h.steps.find((x) => x.id === outcome.id);
+    if (!s) continue;
+    s.status = outcome.status;
+    s.attempts = outcome.attempts;
+    s.tail = clip(outcome.tail);
+    s.lastError = undefined;
+  }
+}
+
+export function applyFailure(h: HostProgress, message: string, attempts: number, details?: StepFailureDetails): void {
+  h.status = 'failed';
+  h.attempts = attempts;
+  h.lastError = message;
+  if (!details) return;
+  h.steps.forEach((s, i) => {
+    if (i < details.stepIndex && s.status === 'pending') s.status = 'done';
+  });
+  const s = h.steps.find((x) => x.id === details.stepId);
+  if (s) {
+    s.status = 'failed';
+    s.attempts = Math.max(s.attempts, attempts);
+    s.lastError = message;
+    s.tail = clip(details.tail);
+  }
+}
+
+function clip(tail: string | undefined): string | undefined {
+  if (!tail) return tail;
+  return tail.length > TAIL_CHARS ? tail.slice(tail.length - TAIL_CHARS) : tail;
+}
+
+/** The runbook line the Web UI shows for a host's phase run: its main (long) step, or its last. */
+export function summaryFor(plan: Plan, phase: PhaseName, host: string): string {
+  const steps = plan.phases.find((p) => p.name === phase)?.steps.filter((s) => s.host === host) ?? [];
+  const main = steps.find((s) => s.commands.some((c) => c.long)) ?? steps[steps.length - 1];
+  return main ? `${phase} ${host}: ${main.title}` : `${phase} ${host}`;
+}
+
+/** Verify runs as one activity; its checks are mapped back onto the verify steps they ran. */
+export function applyChecks(phase: PhaseProgress, report: HealthReport): void {
+  for (const h of phase.hosts) {
+    const mine = report.checks.filter((c) => c.host === h.host);
+    if (mine.length === 0) continue;
+    for (const c of mine) {
+      const s = h.steps.find((x) => x.id === c.stepId);
+      if (!s) continue;
+      s.status = c.ok ? 'done' : 'failed';
+      s.attempts += 1;
+      s.tail = c.detail;
+      s.lastError = c.ok ? undefined : c.detail;
+    }
+    const failed = mine.find((c) => !c.ok);
+    h.status = failed ? 'failed' : 'done';
+    h.lastError = failed ? `${failed.name}: ${failed.detail}` : undefined;
+  }
+}
