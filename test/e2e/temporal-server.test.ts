@@ -116,6 +116,8 @@ test('a workflow history survives a server restart', async () => {
     assert.equal(await handle.result(), 'hello hello restart');
     const events = (await handle.fetchHistory()).events ?? [];
     assert.ok(events.some((e) => e.activityTaskCompletedEventAttributes), 'activity results are in the history');
+    const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    assert.deepEqual([customAttributes?.HakubeCluster, customAttributes?.HakubePhase], [2, 2], 'Keyword search attributes registered');
   } finally {
     await client.connection.close();
   }
