@@ -28,14 +28,14 @@ export interface Endpoint {
   fingerprint?: string;
 }
 
-function loadKnownHosts(path: string | undefined): KnownHostEntry[] {
+function loadKnownHosts(path: string | undefined, label: string): KnownHostEntry[] {
   const file = path ?? join(homedir(), '.ssh', 'known_hosts');
   try {
     return parseKnownHosts(readFileSync(file, 'utf8'));
   } catch (err) {
     // A missing file vouches for nothing; checkHostKey then reports the key as unknown.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
+    throw new HostKeyUnknownError(`${label}: cannot read known_hosts ${file}: ${(err as Error).message}`, label);
   }
 }
 
@@ -91,7 +91,7 @@ function classify(err: Error & { level?: string; code?: string }, ep: Endpoint, 
  */
 export function openClient(target: SshTarget, ep: Endpoint, opts: SshOptions, sock?: Duplex): Promise<Client> {
   const name = knownHostName(ep.address, ep.port);
-  const entries = loadKnownHosts(target.knownHostsPath);
+  const entries = loadKnownHosts(target.knownHostsPath, ep.label);
   const auth = authConfig(target, ep.label);
   let verdict: HostKeyVerdict | undefined;
   return new Promise((resolve, reject) => {

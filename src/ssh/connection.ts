@@ -192,11 +192,12 @@ export class SshConnection {
       throw new InvalidCommandError(`${host}: ${(err as Error).message}`, host);
     }
     const display = masker.mask(line);
-    if (opts.signal?.aborted) throw new CommandAbortedError(`${host}: ${display} was aborted before it started`, host);
     const remote = opts.stdin === undefined ? withChannelWatchdog(line) : line;
 
     await this.acquire();
     try {
+      // It may have waited for a free channel: do not start what was cancelled meanwhile.
+      if (opts.signal?.aborted) throw new CommandAbortedError(`${host}: ${display} was aborted before it started`, host);
       this.opts.logger?.debug({ host, cmd: display }, 'ssh run');
       const channel = await this.withClient(
         (c) => new Promise<ClientChannel>((resolve, reject) => c.exec(remote, (err, ch) => (err ? reject(err) : resolve(ch)))),

@@ -3,7 +3,7 @@
  * idempotent files, connection reuse, reconnect, abort, bastion and executeStep.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -197,6 +197,34 @@ describe('commands', () => {
     assert.ok(killed instanceof CommandFailedError && killed.exitCode === 143, String(killed));
   });
 
+  it('ends the remote command when the client process dies (a crashed worker)', async () => {
+    const pidFile = join(sshd.dir, 'orphan.pid');
+    const program = `
+      const { SshPool } = require(${JSON.stringify(join(__dirname, '../../src/ssh'))});
+      new SshPool().get(JSON.parse(process.env.HK_TARGET)).then((c) => c.run(['sh', '-c', 'echo $$ > "$1"; sleep 60', 'sh', process.env.HK_PID]));`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', program], {
+      env: { ...process.env, HK_TARGET: JSON.stringify(target), HK_PID: pidFile },
+      stdio: 'ignore',
+    });
+    const conn = await pool.get(target);
+    let pid = '';
+    for (let i = 0; i < 100 && !pid; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (await conn.fileExists(pidFile)) pid = (await conn.readFile(pidFile)).trim();
+    }
+    assert.ok(pid, 'the child never started its command');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    let gone = false;
+    for (let i = 0; i < 50 && !gone; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const state = await conn.run(['ps', '-o', 'stat=', '-p', pid], { okExitCodes: [0, 1] });
+      gone = state.exitCode === 1 || state.stdoutTail.startsWith('Z');
+    }
+    assert.ok(gone, `remote command ${pid} outlived its client`);
+  });
+
   it('times a command out and ends it', async () => {
     const conn = await pool.get(target);
     const started = Date.now();
@@ -208,7 +236,7 @@ describe('commands', () => {
     const conn = await pool.get(target);
     const before = sshd.connections();
     // Kill this connection's own sshd session process: the TCP connection goes with it.
-    await conn.run(['sh', '-c', 'kill -9 $(ps -o ppid= -p $PPID)']).catch((e: unknown) => assert.ok(e instanceof SshUnreachableError, String(e)));
+    await rejectsWith(conn.run(['sh', '-c', 'kill -9 $(ps -o ppid= -p $PPID)']), SshUnreachableError);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal((await (await pool.get(target)).run(['echo', 'back'])).stdoutTail, 'back\n');
     assert.equal(sshd.connections(), before + 1);
