@@ -3,7 +3,7 @@
  * action checks what exists first, so each is safe to repeat.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { run, runRaw, pool } from './exec';
+import { pool, run, runRaw, sleep } from './exec';
 import { subnetString } from './ipv4';
 import { configureHostAddress, ensureBridge, ensureHostLinks, linkExists, planNetwork } from './net';
 import { bridgeName, clusterDir, clusterTag, hostDir, NAME_PREFIX, netnsName, vethName, labRoot } from './paths';
@@ -84,13 +84,28 @@ export async function bootHost(state: LabState, h: LabHostState): Promise<void> 
   if (!pidInNetns(h.holderPid, h.netns)) {
     // Leftovers of a half-dead host would keep its old mounts: power it off fully first.
     await killAndWait(netnsPids(h.netns));
-    h.holderPid = await startHolder(h);
+    h.holderPid = await startHolderRetrying(h);
     h.sshdPid = undefined;
     booted = true;
   }
   if (!pidInNetns(h.sshdPid, h.netns)) h.sshdPid = startSshd(h, h.holderPid!);
   await waitForPort(h.address, state.sshPort);
   if (booted) runLabBoot(h, h.holderPid!);
+}
+
+/**
+ * The previous boot's mount namespace is torn down asynchronously after its last process dies;
+ * until then overlayfs may refuse the same upper dir, so a fresh boot gets a few tries.
+ */
+async function startHolderRetrying(h: LabHostState): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startHolder(h);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await sleep(200 * attempt);
+    }
+  }
 }
 
 /** A reboot: every process of the host killed, eth0 back to only its own address, /run fresh. */

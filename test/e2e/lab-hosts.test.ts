@@ -95,6 +95,27 @@ describe('lab hosts', () => {
     pids = now.hosts.flatMap((h) => [h.holderPid!, h.sshdPid!]).concat(pids);
   });
 
+  it('refuses a second lab on a subnet in use by a lab or by one of the machine\'s interfaces', async () => {
+    const clash = { name: `${lab.cluster}-x`, hosts: [{ name: 'x1', address: `${lab.net}99`, roles: ['worker'] }], ssh: { user: 'root', port: 22 } };
+    await assert.rejects(labUp(clash), /already used by lab/);
+    await assert.rejects(labUp({ ...clash, hosts: [{ name: 'x1', address: '127.1.2.3', roles: ['worker'] }] }), /overlaps 127\.0\.0\.1\/8 on the machine's interface lo/);
+    assert.equal(existsSync(clusterDir(clash.name)), false);
+  });
+
+  it('answers the CLI: status --json and ssh', async () => {
+    const cli = (args: string[]) => runRaw(process.execPath, ['bin/hakube.js', 'lab', ...args]);
+    const status = await cli(['status', '--cluster', lab.cluster, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const [s] = JSON.parse(status.stdout) as Array<{ cluster: string; hosts: Array<{ name: string; up: boolean; sshd: boolean; rssKiB: number }> }>;
+    assert.equal(s.cluster, lab.cluster);
+    assert.deepEqual(s.hosts.map((h) => [h.name, h.up, h.sshd]), ['m1', 'm2', 'm3', 'w1', 'w2'].map((n) => [n, true, true]));
+    assert.ok(s.hosts.every((h) => h.rssKiB > 0));
+    const ssh = await cli(['ssh', '--cluster', lab.cluster, 'w2', '--', 'hostname']);
+    assert.equal(ssh.stdout, 'w2\n', ssh.stderr);
+    const bad = await cli(['fault', '--cluster', lab.cluster, 'w2', 'no-such-fault']);
+    assert.equal(bad.code, 2);
+  });
+
   it('lab down leaves no namespace, bridge, veth, mount, process or file', async () => {
     const state = lab.state();
     await lab.down();
