@@ -222,6 +222,7 @@ describe('commands', () => {
       const state = await conn.run(['ps', '-o', 'stat=', '-p', pid], { okExitCodes: [0, 1] });
       gone = state.exitCode === 1 || state.stdoutTail.startsWith('Z');
     }
+    if (!gone) await conn.run(['kill', pid], { okExitCodes: [0, 1] });
     assert.ok(gone, `remote command ${pid} outlived its client`);
   });
 
