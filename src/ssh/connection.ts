@@ -223,7 +223,12 @@ export class SshConnection {
     for (const name of ['stdout', 'stderr'] as const) {
       streams[name] = new MaskedStream(masker, (text) => {
         tails[name].push(text);
-        opts.onOutput?.(name, text);
+        try {
+          opts.onOutput?.(name, text);
+        } catch (err) {
+          // A failing progress callback must not tear down the transport that called it.
+          this.opts.logger?.warn({ host, err: (err as Error).message }, 'onOutput callback failed');
+        }
       });
     }
     const captured: Buffer[] = [];

@@ -39,11 +39,13 @@ export async function executeStep(
   runtime: Readonly<Record<string, string>>,
   hooks: StepHooks = {},
 ): Promise<StepResult> {
-  const files: StepResult['files'] = [];
-  for (const f of step.files) {
-    hooks.onProgress?.({ stepId: step.id, stage: 'file', path: f.path, tail: '' });
-    files.push({ path: f.path, changed: await conn.writeFileIfChanged(f.path, f.content, f.mode) });
-  }
+  // Files are independent of each other: compare (and write) them concurrently, one round trip deep.
+  const files: StepResult['files'] = await Promise.all(
+    step.files.map(async (f) => {
+      hooks.onProgress?.({ stepId: step.id, stage: 'file', path: f.path, tail: '' });
+      return { path: f.path, changed: await conn.writeFileIfChanged(f.path, f.content, f.mode) };
+    }),
+  );
 
   const runOne = async (stage: 'check' | 'command', argv: string[], okExitCodes: number[], commandIndex?: number) => {
     const tail = new Tail(PROGRESS_TAIL_CHARS, 40);

@@ -273,19 +273,23 @@ describe('executeStep', () => {
       phase: 'prep',
       host: 'k1',
       title: 'write the marker',
-      files: [{ path: join(sshd.dir, 'step', 'script.sh'), mode: '0755', content: `#!/bin/sh\necho "$1" > ${marker}\necho wrote\n` }],
+      files: [
+        { path: join(sshd.dir, 'step', 'script.sh'), mode: '0755', content: `#!/bin/sh\necho "$1" > ${marker}\necho wrote\n` },
+        { path: join(sshd.dir, 'step', 'conf', 'join.yaml'), mode: '0600', content: 'kind: JoinConfiguration\n', secret: true },
+      ],
       check: { argv: ['test', '-e', marker] },
       commands: [{ argv: [join(sshd.dir, 'step', 'script.sh'), '{{joinToken}}'] }, { argv: ['sh', '-c', 'exit 2'], okExitCodes: [2] }],
     };
     const progress: string[] = [];
     const first = await executeStep(conn, step, { joinToken: 'tok-123456' }, { onProgress: (p) => progress.push(`${p.stage}:${p.commandIndex ?? ''}:${p.tail}`) });
     assert.equal(first.skipped, false);
-    assert.deepEqual(first.files.map((f) => f.changed), [true]);
+    assert.deepEqual(first.files.map((f) => f.changed), [true, true]);
+    assert.equal((await conn.run(['stat', '-c', '%a', join(sshd.dir, 'step', 'conf', 'join.yaml')])).stdoutTail, '600\n');
     assert.deepEqual(first.results.map((r) => r.exitCode), [0, 2]);
     assert.ok(progress.includes('command:0:wrote\n'), progress.join('|'));
     assert.equal(await conn.readFile(marker), 'tok-123456\n');
     const second = await executeStep(conn, step, { joinToken: 'tok-123456' });
-    assert.deepEqual(second, { skipped: true, files: [{ path: step.files[0]?.path, changed: false }], results: [] });
+    assert.deepEqual(second, { skipped: true, files: step.files.map((f) => ({ path: f.path, changed: false })), results: [] });
   });
 });
 
