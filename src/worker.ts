@@ -4,7 +4,7 @@
  * `createWorker` is also what e2e tests use to run a worker in-process against a test server.
  */
 import * as path from 'node:path';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { CliError } from './cli/exit';
 import { createDataConverter } from './temporal/data-converter';
 import { TASK_QUEUE } from './temporal/task-queue';
@@ -29,14 +29,15 @@ export interface CreateWorkerOptions {
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
-  const workflows = opts.workflowBundle
-    ? { workflowBundle: opts.workflowBundle }
-    : { workflowsPath: opts.workflowsPath ?? DEFAULT_WORKFLOWS_PATH };
+  // Bundled here rather than by Worker.create so webpack's per-module report stays out of the log.
+  const workflowBundle =
+    opts.workflowBundle ??
+    (await bundleWorkflowCode({ workflowsPath: opts.workflowsPath ?? DEFAULT_WORKFLOWS_PATH, logger: bundlerLogger }));
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    ...workflows,
+    workflowBundle,
     activities: opts.activities ?? loadActivities(),
     dataConverter: createDataConverter(opts.env),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 20,
@@ -45,6 +46,16 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...opts.extra,
   });
 }
+
+const drop = (): void => undefined;
+const bundlerLogger = {
+  trace: drop,
+  debug: drop,
+  info: drop,
+  log: drop,
+  warn: (message: string) => process.stderr.write(`hakube worker: bundler warning: ${message}\n`),
+  error: (message: string) => process.stderr.write(`hakube worker: bundler error: ${message}\n`),
+};
 
 /** The activities module's `createActivities()` factory if it has one, else its exports. */
 export function loadActivities(modulePath: string = DEFAULT_ACTIVITIES_PATH): object {

@@ -1,0 +1,58 @@
+/**
+ * `hakube worker` as a process: it bundles the real src/workflows (so a workflow file that
+ * breaks the sandbox fails here), loads the real activities, polls task queue `hakube`, and on
+ * SIGINT drains and exits 0.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { startTestServer, type TestServer } from '../helpers/temporal';
+import { TASK_QUEUE } from '../../src/temporal/task-queue';
+
+const BIN = path.join(__dirname, '../../bin/hakube.js');
+let server: TestServer;
+
+before(async () => {
+  server = await startTestServer();
+});
+after(async () => {
+  await server?.stop();
+});
+
+async function pollerCount(): Promise<number> {
+  const { pollers } = await server.client.workflowService.describeTaskQueue({
+    namespace: server.namespace,
+    taskQueue: { name: TASK_QUEUE },
+    taskQueueType: 1, // workflow
+  });
+  return pollers?.length ?? 0;
+}
+
+test('hakube worker polls the hakube task queue and stops cleanly on SIGINT', async () => {
+  const child = spawn(process.execPath, [BIN, 'worker', '--address', server.address, '--max-concurrent-activities', '4'], {
+    env: { ...server.env, TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const started = Date.now();
+    while (!stderr.includes('polling task queue') && Date.now() - started < 90_000 && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(stderr, /polling task queue "hakube" on 127\.0\.0\.1:\d+ \(namespace default\)/, stderr);
+    let pollers = 0;
+    for (let i = 0; i < 50 && pollers === 0; i++) {
+      pollers = await pollerCount();
+      if (pollers === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(pollers > 0, 'the server sees the worker polling');
+  } finally {
+    child.kill('SIGINT');
+  }
+  const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 35_000).unref())]);
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /state: 'DRAINED'/);
+  assert.doesNotMatch(stderr, /\[ERROR\]|hakube: /);
+});
