@@ -37,7 +37,6 @@ export async function ensureJoinCredentials(conn: SshConnection, input: JoinCred
   const out: JoinCredentials = { certsUploaded: false, tokenCreated: false };
   const step = (stepId: string, err: unknown) => stepFailure(err, { stepId, stepIndex: 0, tail: '', attempt: ctx.info.attempt });
   if (input.newToken) {
-    ctx.heartbeat('token');
     let text: string;
     try {
       text = (await conn.run(['kubeadm', 'token', 'create', '--print-join-command', '--kubeconfig', ADMIN_CONF])).stdoutTail;
@@ -50,7 +49,6 @@ export async function ensureJoinCredentials(conn: SshConnection, input: JoinCred
     out.caCertHash = secret(parsed.caCertHash);
     out.tokenCreated = true;
   }
-  ctx.heartbeat('certs');
   const upload = input.uploadCerts || !(await certsPresent(conn));
   if (upload) {
     // The rendered config tells kubeadm about external etcd, whose client certs must be uploaded too.

@@ -10,12 +10,11 @@ import { executeStep, type SshPool } from '../ssh';
 import { reveal } from '../temporal/secret';
 import type { HostPhaseHeartbeat, HostPhaseInput, HostPhaseResult, RuntimeSecrets, StepOutcome } from './types';
 import { stepFailure } from './failure';
+import { HEARTBEAT_EVERY_MS } from './heartbeat';
 import { clipTail } from './tail';
 import { targetFor } from './targets';
 import type { Cluster } from '../spec/types';
 
-/** Runs while a command is silent, so a long quiet kubeadm step is not mistaken for a hang. */
-const HEARTBEAT_EVERY_MS = 5_000;
 
 export function revealRuntime(runtime: RuntimeSecrets | undefined): Record<string, string> {
   const out: Record<string, string> = {};

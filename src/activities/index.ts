@@ -3,7 +3,6 @@
  * every activity on this worker reuses one connection per host; the private key stays here,
  * on the worker, and only its path travels in the spec.
  */
-import { Context } from '@temporalio/activity';
 import { buildPlan } from '../plan/build';
 import { compensationSteps, workerCompensationSteps } from '../phases';
 import type { PhaseName, PlannedStep } from '../plan/types';
@@ -13,6 +12,7 @@ import { ensureJoinCredentials } from './credentials';
 import { precondition } from './failure';
 import { checkControlPlane } from './health';
 import { runHostPhase, runSteps } from './host-phase';
+import { heartbeating } from './heartbeat';
 import { fetchKubeconfig } from './kubeconfig';
 import { targetFor } from './targets';
 import type { HakubeActivities } from './types';
@@ -53,15 +53,12 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
   };
   return {
     runHostPhase: (input) => runHostPhase(pool, input, stepsFor),
-    ensureJoinCredentials: async (input) => ensureJoinCredentials(await master0Conn(input.spec), input),
+    ensureJoinCredentials: (input) => heartbeating(async () => ensureJoinCredentials(await master0Conn(input.spec), input)),
     compensateMaster: compensate(compensationSteps),
     compensateWorker: compensate(workerCompensationSteps),
-    checkControlPlane: async (input) => checkControlPlane(await master0Conn(input.spec), master0(input.spec).name),
-    verifyCluster: async (input) => {
-      Context.current().heartbeat('verify');
-      const phase = buildPlan(input.spec).phases.find((p) => p.name === 'verify');
-      return verifySteps(pool, input.spec, phase?.steps ?? []);
-    },
-    fetchKubeconfig: async (input) => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address),
+    checkControlPlane: (input) => heartbeating(async () => checkControlPlane(await master0Conn(input.spec), master0(input.spec).name)),
+    verifyCluster: (input) =>
+      heartbeating(() => verifySteps(pool, input.spec, buildPlan(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),
+    fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
   };
 }

@@ -18,7 +18,6 @@ export async function verifySteps(pool: SshPool, spec: Cluster, steps: PlannedSt
   const ctx = Context.current();
   const checks: HealthCheck[] = [];
   for (const step of steps) {
-    ctx.heartbeat(step.id);
     let tail = '';
     try {
       const conn = await pool.get(targetFor(spec, step.host));
@@ -26,7 +25,6 @@ export async function verifySteps(pool: SshPool, spec: Cluster, steps: PlannedSt
         signal: ctx.cancellationSignal,
         onProgress: (p) => {
           tail = p.tail;
-          ctx.heartbeat(step.id);
         },
       });
       const out = r.results.map((x) => x.stdoutTail).join('\n');
