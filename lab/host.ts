@@ -5,7 +5,7 @@
  * itself; killing every process of the netns is a power-off, a new holder a boot.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { runRaw, RunResult, sleep } from './exec';
@@ -135,7 +135,28 @@ export function startSshd(h: LabHostState, holderPid: number): number {
   return spawnInHost(holderPid, ['/usr/sbin/sshd', '-D', '-f', p.sshdConfig, '-E', p.sshdLog], p.sshdLog);
 }
 
-/** Waits until the host's sshd accepts TCP connections over the bridge. */
+/**
+ * Waits until the host's sshd listens: over the bridge when the host's cable is in, else (a
+ * `link-down` fault) by asking the host's own socket table.
+ */
+export async function waitForSshd(h: LabHostState, holderPid: number, port: number, timeoutMs = 15000): Promise<void> {
+  let linkUp = true;
+  try {
+    linkUp = readFileSync(`/sys/class/net/${h.veth}/operstate`, 'utf8').trim() !== 'down';
+  } catch {
+    // no such link: let the TCP probe report it
+  }
+  if (linkUp) return waitForPort(h.address, port, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await execInHost(holderPid, ['ss', '-Hltn', `sport = :${port}`]);
+    if (r.code === 0 && r.stdout.trim()) return;
+    if (Date.now() > deadline) throw new Error(`host ${h.name}: sshd not listening on ${port} after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Waits until address:port accepts TCP connections. */
 export async function waitForPort(address: string, port: number, timeoutMs = 15000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

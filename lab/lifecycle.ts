@@ -8,9 +8,9 @@ import { subnetString } from './ipv4';
 import { configureHostAddress, ensureBridge, ensureHostLinks, linkExists, planNetwork } from './net';
 import { bridgeName, clusterDir, clusterTag, hostDir, NAME_PREFIX, netnsName, vethName, labRoot } from './paths';
 import { killAndWait, netnsPids, pidInNetns, pidsByNetns } from './proc';
-import { LabHostState, LabState, listLabs, readState, writeState } from './state';
+import { LabHostState, LabState, listLabs, readState, writeHostState, writeState } from './state';
 import { defaultKeyPaths, ensureClientKey, ensureHostKeys, writeKnownHosts } from './keys';
-import { prepareHostDirs, runLabBoot, startHolder, startSshd, waitForPort } from './host';
+import { prepareHostDirs, runLabBoot, startHolder, startSshd, waitForSshd } from './host';
 import type { LabSpec } from './spec';
 
 const CONCURRENCY = 8;
@@ -89,7 +89,7 @@ export async function bootHost(state: LabState, h: LabHostState): Promise<void> 
     booted = true;
   }
   if (!pidInNetns(h.sshdPid, h.netns)) h.sshdPid = startSshd(h, h.holderPid!);
-  await waitForPort(h.address, state.sshPort);
+  await waitForSshd(h, h.holderPid!, state.sshPort);
   if (booted) runLabBoot(h, h.holderPid!);
 }
 
@@ -115,20 +115,20 @@ export async function restartHost(state: LabState, h: LabHostState): Promise<voi
   h.sshdPid = undefined;
   await configureHostAddress(state, h, true);
   await bootHost(state, h);
-  writeState(state);
+  writeHostState(state.cluster, h);
 }
 
 export async function stopSshd(state: LabState, h: LabHostState): Promise<void> {
   if (pidInNetns(h.sshdPid, h.netns)) await killAndWait([h.sshdPid!], 'SIGTERM');
   h.sshdPid = undefined;
-  writeState(state);
+  writeHostState(state.cluster, h);
 }
 
 export async function startSshdOnly(state: LabState, h: LabHostState): Promise<void> {
   if (!pidInNetns(h.holderPid, h.netns)) throw new Error(`host ${h.name} is powered off; use hakube lab up or fault ${h.name} restart`);
   if (!pidInNetns(h.sshdPid, h.netns)) h.sshdPid = startSshd(h, h.holderPid!);
-  writeState(state);
-  await waitForPort(h.address, state.sshPort);
+  writeHostState(state.cluster, h);
+  await waitForSshd(h, h.holderPid!, state.sshPort);
 }
 
 async function removeHosts(hosts: LabHostState[]): Promise<void> {

@@ -38,8 +38,20 @@ export function readState(cluster: string): LabState | undefined {
 
 export function writeState(state: LabState): void {
   const p = statePath(state.cluster);
-  writeFileSync(`${p}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(`${p}.tmp`, p);
+  const tmp = `${p}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, p);
+}
+
+/**
+ * Records one host's pids, re-reading the file first: fault commands on different hosts of a
+ * lab may run at once from different processes, and none must undo another's update.
+ */
+export function writeHostState(cluster: string, h: LabHostState): void {
+  const fresh = readState(cluster);
+  if (!fresh) return;
+  fresh.hosts = fresh.hosts.map((x) => (x.name === h.name ? { ...h } : x));
+  writeState(fresh);
 }
 
 /** Every lab with a state file under the lab root. */

@@ -53,10 +53,17 @@ registerFault({
     const [daemon] = positionals;
     if (!daemon) throw new Error('kill: name the daemon, e.g. hakube lab fault k1 kill keepalived');
     const signal = (values.signal.startsWith('SIG') ? values.signal : `SIG${values.signal}`) as NodeJS.Signals;
-    const pids = netnsPids(host.netns).filter((p) => p !== host.holderPid && p !== host.sshdPid)
+    const matching = () => netnsPids(host.netns).filter((p) => p !== host.holderPid && p !== host.sshdPid)
       .filter((p) => comm(p) === daemon || basename(cmdline(p)[0] ?? '') === daemon);
+    const pids = matching();
     if (pids.length === 0) throw new Error(`${host.name}: no process named ${daemon}`);
-    await killAndWait(pids, signal, signal === 'SIGKILL' ? 5000 : 15000).catch(() => undefined);
+    // Lowest pid (usually the parent) first; and again for children a dying parent respawned.
+    let round = pids.sort((a, b) => a - b);
+    for (let i = 0; i < 5 && round.length; i++) {
+      await killAndWait(round, signal, signal === 'SIGKILL' ? 5000 : 15000).catch(() => undefined);
+      round = signal === 'SIGKILL' ? matching() : [];
+      pids.push(...round.filter((p) => !pids.includes(p)));
+    }
     return `${host.name}: sent ${signal} to ${daemon} (pids ${pids.join(' ')})`;
   },
 });

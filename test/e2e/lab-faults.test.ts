@@ -93,7 +93,11 @@ describe('lab faults', () => {
     await lab.fault('f2', 'link-down');
     const cut = await lab.ssh('f1', `ping -c 1 -W 1 ${lab.address.f2}`);
     assert.notEqual(cut.code, 0);
+    // A host can reboot with its cable out; it is reachable again once the cable is back.
+    await lab.fault('f2', 'restart');
+    assert.equal((await lab.exec('f2', ['hostname'])).stdout.trim(), 'f2');
     await lab.fault('f2', 'link-up');
+    assert.equal((await lab.ssh('f2', 'hostname')).stdout.trim(), 'f2');
     const back = await lab.ssh('f1', `ping -c 1 -W 2 ${lab.address.f2}`);
     assert.equal(back.code, 0, back.stdout + back.stderr);
   });
