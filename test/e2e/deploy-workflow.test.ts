@@ -8,76 +8,19 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { bundleOnce, startTestServer, type TestServer } from '../helpers/temporal';
+import { CERT_KEY, FakeHosts, TOKEN } from './deploy-fakes';
 import { loadSpec } from '../../src/spec/load';
 import { buildPlan } from '../../src/plan/build';
 import { historyBytes } from '../../src/temporal/history';
-import { secret, reveal } from '../../src/temporal/secret';
 import { TASK_QUEUE } from '../../src/temporal/task-queue';
 import type { Worker } from '@temporalio/worker';
 import type { Cluster } from '../../src/spec/types';
-import type { HakubeActivities, HostPhaseInput } from '../../src/activities/types';
 import { abortUpdate, progressQuery, retryUpdate, skipUpdate, type Progress } from '../../src/workflows/defs';
 import type { DeployInput } from '../../src/workflows/deploy';
 
-const TOKEN = 'abcdef.0123456789abcdef';
-const CERT_KEY = 'f'.repeat(64);
 const spec = loadSpec(path.join(__dirname, '../../examples/ha-vip.yaml'));
 const plan = buildPlan(spec);
-
-/** Test activities: `fail` maps "phase/host" to how many attempts fail (Infinity: all of them). */
-class FakeHosts {
-  fail = new Map<string, number>();
-  calls: string[] = [];
-  runtimes: Record<string, Record<string, string>> = {};
-
-  activities(): HakubeActivities {
-    return {
-      runHostPhase: async (input: HostPhaseInput) => {
-        const key = `${input.phase}/${input.host}`;
-        this.calls.push(`run ${key}`);
-        const left = this.fail.get(key) ?? 0;
-        const steps = plan.phases.find((p) => p.name === input.phase)!.steps.filter((s) => s.host === input.host);
-        if (left > 0) {
-          this.fail.set(key, left - 1);
-          const failing = steps[steps.length - 1];
-          throw ApplicationFailure.create({
-            type: 'CommandFailedError',
-            message: `${input.host}: ${failing.title} exited 1: injected`,
-            details: [{ stepId: failing.id, stepIndex: steps.length - 1, tail: 'injected failure', attempt: 1 }],
-          });
-        }
-        this.runtimes[key] = Object.fromEntries(Object.entries(input.runtime ?? {}).map(([k, v]) => [k, reveal(v!)]));
-        return { host: input.host, phase: input.phase, steps: steps.map((s) => ({ id: s.id, status: 'done' as const, attempts: 1, tail: `ran ${s.id}` })) };
-      },
-      ensureJoinCredentials: async (input) => {
-        this.calls.push(`creds token=${input.newToken} certs=${input.uploadCerts}`);
-        return {
-          joinToken: input.newToken ? secret(TOKEN) : undefined,
-          caCertHash: input.newToken ? secret('sha256:' + 'a'.repeat(64)) : undefined,
-          certificateKey: input.uploadCerts ? secret(CERT_KEY) : undefined,
-          tokenCreated: input.newToken,
-          certsUploaded: input.uploadCerts,
-        };
-      },
-      compensateMaster: async (input) => {
-        this.calls.push(`compensate-master ${input.host}`);
-        return { host: input.host, steps: [] };
-      },
-      compensateWorker: async (input) => {
-        this.calls.push(`compensate-worker ${input.host}`);
-        return { host: input.host, steps: [] };
-      },
-      checkControlPlane: async () => {
-        this.calls.push('check-control-plane');
-        return { ok: true, checks: [{ name: 'etcd quorum', ok: true, detail: 'ok' }] };
-      },
-      verifyCluster: async () => ({ ok: true, checks: [{ name: 'nodes Ready', ok: true, detail: '5/5' }] }),
-      fetchKubeconfig: async () => '/tmp/admin.conf',
-    };
-  }
-}
 
 let server: TestServer;
 let raw: Client;
@@ -129,7 +72,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 
 describe('deployCluster with test activities', () => {
   test('walks every phase in order, masters one at a time, and keeps join secrets encrypted', async () => {
-    const hosts = new FakeHosts();
+    const hosts = new FakeHosts(plan);
     hosts.fail.set('join-masters/m2', 1); // fails once, the activity retry fixes it
     const handle = await start();
     // Queries (even of a finished run) are answered by a worker.
@@ -162,7 +105,7 @@ describe('deployCluster with test activities', () => {
   });
 
   test('a master join that keeps failing is compensated on that node, then waits; retry completes it', async () => {
-    const hosts = new FakeHosts();
+    const hosts = new FakeHosts(plan);
     hosts.fail.set('join-masters/m3', Infinity);
     const handle = await start();
     await withWorker(hosts, async () => {
@@ -192,7 +135,7 @@ describe('deployCluster with test activities', () => {
   });
 
   test('a failing worker can be skipped (a master cannot) and the deploy completes without it', async () => {
-    const hosts = new FakeHosts();
+    const hosts = new FakeHosts(plan);
     hosts.fail.set('join-workers/w2', Infinity);
     const handle = await start();
     await withWorker(hosts, async () => {
@@ -209,7 +152,7 @@ describe('deployCluster with test activities', () => {
   });
 
   test('abort while waiting resets the joined nodes newest first, never master0', async () => {
-    const hosts = new FakeHosts();
+    const hosts = new FakeHosts(plan);
     hosts.fail.set('join-masters/m3', Infinity);
     const handle = await start();
     await withWorker(hosts, async () => {

@@ -1,0 +1,67 @@
+/**
+ * In-memory deploy activities for workflow-logic tests and the recorded replay history: they
+ * answer from the real plan and fail on command, so retries, compensation and the operator
+ * paths run on the real server without hosts.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Plan } from '../../src/plan/types';
+import { secret, reveal } from '../../src/temporal/secret';
+import type { HakubeActivities, HostPhaseInput } from '../../src/activities/types';
+
+export const TOKEN = 'abcdef.0123456789abcdef';
+export const CERT_KEY = 'f'.repeat(64);
+
+/** Test activities: `fail` maps "phase/host" to how many attempts fail (Infinity: all of them). */
+export class FakeHosts {
+  constructor(private readonly plan: Plan) {}
+
+  fail = new Map<string, number>();
+  calls: string[] = [];
+  runtimes: Record<string, Record<string, string>> = {};
+
+  activities(): HakubeActivities {
+    return {
+      runHostPhase: async (input: HostPhaseInput) => {
+        const key = `${input.phase}/${input.host}`;
+        this.calls.push(`run ${key}`);
+        const left = this.fail.get(key) ?? 0;
+        const steps = this.plan.phases.find((p) => p.name === input.phase)!.steps.filter((s) => s.host === input.host);
+        if (left > 0) {
+          this.fail.set(key, left - 1);
+          const failing = steps[steps.length - 1];
+          throw ApplicationFailure.create({
+            type: 'CommandFailedError',
+            message: `${input.host}: ${failing.title} exited 1: injected`,
+            details: [{ stepId: failing.id, stepIndex: steps.length - 1, tail: 'injected failure', attempt: 1 }],
+          });
+        }
+        this.runtimes[key] = Object.fromEntries(Object.entries(input.runtime ?? {}).map(([k, v]) => [k, reveal(v!)]));
+        return { host: input.host, phase: input.phase, steps: steps.map((s) => ({ id: s.id, status: 'done' as const, attempts: 1, tail: `ran ${s.id}` })) };
+      },
+      ensureJoinCredentials: async (input) => {
+        this.calls.push(`creds token=${input.newToken} certs=${input.uploadCerts}`);
+        return {
+          joinToken: input.newToken ? secret(TOKEN) : undefined,
+          caCertHash: input.newToken ? secret('sha256:' + 'a'.repeat(64)) : undefined,
+          certificateKey: input.uploadCerts ? secret(CERT_KEY) : undefined,
+          tokenCreated: input.newToken,
+          certsUploaded: input.uploadCerts,
+        };
+      },
+      compensateMaster: async (input) => {
+        this.calls.push(`compensate-master ${input.host}`);
+        return { host: input.host, steps: [] };
+      },
+      compensateWorker: async (input) => {
+        this.calls.push(`compensate-worker ${input.host}`);
+        return { host: input.host, steps: [] };
+      },
+      checkControlPlane: async () => {
+        this.calls.push('check-control-plane');
+        return { ok: true, checks: [{ name: 'etcd quorum', ok: true, detail: 'ok' }] };
+      },
+      verifyCluster: async () => ({ ok: true, checks: [{ name: 'nodes Ready', ok: true, detail: '5/5' }] }),
+      fetchKubeconfig: async () => '/tmp/admin.conf',
+    };
+  }
+}
