@@ -1,4 +1,5 @@
 /** What `hakube lab status` shows: per host, is it on, does sshd run, what does it cost. */
+import { readFileSync } from 'node:fs';
 import { pidInNetns, pidsByNetns, rssKiB } from './proc';
 import type { LabState } from './state';
 
@@ -9,6 +10,8 @@ export interface HostStatus {
   netns: string;
   up: boolean;
   sshd: boolean;
+  /** The host's cable: its veth on the bridge (a `link-down` fault makes it "down"). */
+  link: string;
   processes: number;
   rssKiB: number;
 }
@@ -22,6 +25,14 @@ export interface LabStatus {
   privateKeyPath: string;
   knownHostsPath: string;
   hosts: HostStatus[];
+}
+
+function operstate(link: string): string {
+  try {
+    return readFileSync(`/sys/class/net/${link}/operstate`, 'utf8').trim();
+  } catch {
+    return 'missing';
+  }
 }
 
 export function labStatus(state: LabState): LabStatus {
@@ -43,6 +54,7 @@ export function labStatus(state: LabState): LabStatus {
         netns: h.netns,
         up: pidInNetns(h.holderPid, h.netns),
         sshd: pidInNetns(h.sshdPid, h.netns),
+        link: operstate(h.veth),
         processes: ps.length,
         rssKiB: ps.reduce((sum, p) => sum + rssKiB(p), 0),
       };
@@ -51,8 +63,8 @@ export function labStatus(state: LabState): LabStatus {
 }
 
 export function formatStatus(s: LabStatus): string {
-  const rows = [['HOST', 'ADDRESS', 'STATE', 'SSHD', 'PROCS', 'RSS'], ...s.hosts.map((h) => [
-    h.name, h.address, h.up ? 'up' : 'off', h.sshd ? 'running' : 'stopped', String(h.processes), `${(h.rssKiB / 1024).toFixed(1)} MiB`,
+  const rows = [['HOST', 'ADDRESS', 'STATE', 'SSHD', 'LINK', 'PROCS', 'RSS'], ...s.hosts.map((h) => [
+    h.name, h.address, h.up ? 'up' : 'off', h.sshd ? 'running' : 'stopped', h.link, String(h.processes), `${(h.rssKiB / 1024).toFixed(1)} MiB`,
   ])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');

@@ -106,9 +106,9 @@ describe('lab hosts', () => {
     const cli = (args: string[]) => runRaw(process.execPath, ['bin/hakube.js', 'lab', ...args]);
     const status = await cli(['status', '--cluster', lab.cluster, '--json']);
     assert.equal(status.code, 0, status.stderr);
-    const [s] = JSON.parse(status.stdout) as Array<{ cluster: string; hosts: Array<{ name: string; up: boolean; sshd: boolean; rssKiB: number }> }>;
+    const [s] = JSON.parse(status.stdout) as Array<{ cluster: string; hosts: Array<{ name: string; up: boolean; sshd: boolean; link: string; rssKiB: number }> }>;
     assert.equal(s.cluster, lab.cluster);
-    assert.deepEqual(s.hosts.map((h) => [h.name, h.up, h.sshd]), ['m1', 'm2', 'm3', 'w1', 'w2'].map((n) => [n, true, true]));
+    assert.deepEqual(s.hosts.map((h) => [h.name, h.up, h.sshd, h.link]), ['m1', 'm2', 'm3', 'w1', 'w2'].map((n) => [n, true, true, 'up']));
     assert.ok(s.hosts.every((h) => h.rssKiB > 0));
     const ssh = await cli(['ssh', '--cluster', lab.cluster, 'w2', '--', 'hostname']);
     assert.equal(ssh.stdout, 'w2\n', ssh.stderr);
