@@ -132,7 +132,8 @@ export async function connectNative(opts: ConnectOptions = {}): Promise<{ connec
   await probe(resolved, opts.connectTimeoutMs ?? 5000);
   let connection: NativeConnection;
   try {
-    connection = await withTimeout(NativeConnection.connect(resolved.connectionOptions), opts.connectTimeoutMs ?? 5000);
+    const connecting = NativeConnection.connect(resolved.connectionOptions);
+    connection = await withTimeout(connecting, opts.connectTimeoutMs ?? 5000, (late) => void late.close().catch(() => undefined));
   } catch (err) {
     throw connectError(resolved, err);
   }
@@ -208,10 +209,14 @@ function oneLine(err: unknown): string {
   return msg.split('\n')[0].slice(0, 300);
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+/** Rejects after `ms`; a value that still arrives later is handed to `discard` (e.g. closed). */
+async function withTimeout<T>(p: Promise<T>, ms: number, discard: (late: T) => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      p.then(discard, () => undefined);
+      reject(new Error(`no answer within ${ms} ms`));
+    }, ms);
   });
   try {
     return await Promise.race([p, timeout]);
