@@ -64,7 +64,7 @@ export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.Proce
   } catch (err) {
     throw new CliError(`cannot load Temporal client config: ${oneLine(err)}`, EXIT.BAD_INPUT);
   }
-  const address = flags.address ?? profile.address ?? DEFAULT_ADDRESS;
+  const address = flags.address ?? profile.address ?? localServerAddress(env);
   checkAddress(address);
   const namespace = flags.namespace ?? profile.namespace ?? DEFAULT_NAMESPACE;
   const apiKey = flags.apiKey ?? profile.apiKey;
@@ -89,6 +89,12 @@ export function resolveConnection(flags: ConnectionFlags = {}, env: NodeJS.Proce
     namespace,
     connectionOptions: { address, tls: tlsConfig, apiKey, metadata: metadata as Record<string, string> | undefined },
   };
+}
+
+/** Where `hakube server` listens when moved with HAKUBE_SERVER_IP / HAKUBE_SERVER_PORT. */
+function localServerAddress(env: NodeJS.ProcessEnv): string {
+  if (!env.HAKUBE_SERVER_IP && !env.HAKUBE_SERVER_PORT) return DEFAULT_ADDRESS;
+  return `${env.HAKUBE_SERVER_IP ?? '127.0.0.1'}:${env.HAKUBE_SERVER_PORT ?? '7233'}`;
 }
 
 function checkAddress(address: string): void {

@@ -18,6 +18,11 @@ test('defaults to the local dev server and namespace default', () => {
   assert.equal(r.connectionOptions.apiKey, undefined);
 });
 
+test('without TEMPORAL_ADDRESS, a dev server moved by HAKUBE_SERVER_PORT is where clients go', () => {
+  assert.equal(resolveConnection({}, { ...NO_FILE, HAKUBE_SERVER_PORT: '17233' }).address, '127.0.0.1:17233');
+  assert.equal(resolveConnection({}, { ...NO_FILE, HAKUBE_SERVER_PORT: '17233', TEMPORAL_ADDRESS: 'h:1' }).address, 'h:1');
+});
+
 test('environment follows the SDK envconfig names; flags win over it', () => {
   const env = { ...NO_FILE, TEMPORAL_ADDRESS: 'temporal.example:7233', TEMPORAL_NAMESPACE: 'prod', TEMPORAL_API_KEY: 'k1' };
   const fromEnv = resolveConnection({}, env);
