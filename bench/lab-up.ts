@@ -51,7 +51,16 @@ async function measure(n: number) {
   const upS = (performance.now() - t0) / 1000;
   try {
     const state = readState(cluster)!;
-    const pids = pidsByNetns(state.hosts.map((h) => h.netns));
+    const netns = state.hosts.map((h) => h.netns);
+    // Memory of an idle host: let what lab-boot starts (the simulators) settle first.
+    let count = -1;
+    for (let stable = 0, i = 0; stable < 5 && i < 50; i++) {
+      const c = [...pidsByNetns(netns).values()].flat().length;
+      stable = c === count ? stable + 1 : 0;
+      count = c;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const pids = pidsByNetns(netns);
     const all = [...pids.values()].flat();
     const rss = all.reduce((s, p) => s + rssKiB(p), 0) / 1024 / n;
     const pss = all.reduce((s, p) => s + pssKiB(p), 0) / 1024 / n;
