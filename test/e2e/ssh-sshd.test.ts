@@ -182,11 +182,14 @@ describe('commands', () => {
       (e: unknown) => e,
     );
     const aborted = conn.run(['sh', '-c', 'sleep 60 & echo $$ $! > "$1.2"; wait; echo finished', 'sh', pidFile], { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 400));
+    const pidsOf = async (path: string) => ((await conn.fileExists(path)) ? (await conn.readFile(path)).trim().split(' ') : []);
+    let victims: string[] = [];
+    for (let i = 0; i < 200 && (victims.length < 2 || !(await conn.fileExists(pidFile))); i++) victims = await pidsOf(`${pidFile}.2`);
+    assert.equal(victims.length, 2, 'the commands never started');
     ac.abort();
     await rejectsWith(aborted, CommandAbortedError);
     // The shell and its child went with it (the whole session's process group).
-    for (const victim of (await conn.readFile(`${pidFile}.2`)).trim().split(' ')) {
+    for (const victim of victims) {
       assert.equal(await alive(victim), false, `aborted process ${victim} still runs`);
     }
     // A command on another channel of the same connection is untouched.
