@@ -5,6 +5,7 @@
  * itself; killing every process of the netns is a power-off, a new holder a boot.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ export function hostPaths(h: LabHostState) {
   };
 }
 
-/** Creates the host's on-disk directories and first-boot files (hostname, hosts). Idempotent. */
+/** Creates the host's on-disk directories and first-boot files (hostname, hosts, machine-id). Idempotent. */
 export function prepareHostDirs(state: LabState, h: LabHostState): void {
   const p = hostPaths(h);
   for (const [, sub] of OVERLAYS) {
@@ -48,6 +49,8 @@ export function prepareHostDirs(state: LabState, h: LabHostState): void {
   chmodSync(join(h.dir, 'root'), 0o700);
   const etc = p.upper('etc');
   if (!existsSync(join(etc, 'hostname'))) writeFileSync(join(etc, 'hostname'), `${h.name}\n`);
+  // Each host is its own machine (a cloned VM with the template's machine-id is a known trap).
+  if (!existsSync(join(etc, 'machine-id'))) writeFileSync(join(etc, 'machine-id'), `${randomBytes(16).toString('hex')}\n`);
   if (!existsSync(join(etc, 'hosts'))) {
     writeFileSync(join(etc, 'hosts'), `127.0.0.1\tlocalhost\n${h.address}\t${h.name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
   }

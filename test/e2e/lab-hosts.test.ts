@@ -70,6 +70,8 @@ describe('lab hosts', () => {
       assert.notEqual(r.code, 0, `${other} sees m1's file`);
     }
     assert.equal(existsSync('/etc/kubernetes/lab-isolation'), false);
+    const ids = await Promise.all(['m1', 'm2', 'm3'].map(async (h) => (await lab.exec(h, ['cat', '/etc/machine-id'])).stdout.trim()));
+    assert.equal(new Set([...ids, readFileSync('/etc/machine-id', 'utf8').trim()]).size, 4, 'every host has its own machine-id');
     // /var/lib, /root and /tmp are per host too; /usr is shared.
     await lab.ssh('m2', 'echo x > /var/lib/lab-m2 && echo x > /root/lab-m2 && echo x > /tmp/lab-m2');
     const r = await lab.ssh('m3', 'ls /var/lib/lab-m2 /root/lab-m2 /tmp/lab-m2 2>&1; test -x /usr/sbin/sshd && echo usr-shared');
