@@ -27,7 +27,7 @@ export function renderEtcdConfig(c: Cluster, host: HostSpec): string {
     name: host.name,
     'data-dir': e.dataDir,
     'listen-peer-urls': `https://${host.address}:2380`,
-    'listen-client-urls': `https://${host.address}:2379,https://127.0.0.1:2379`,
+    'listen-client-urls': `https://${host.address}:2379`,
     'initial-advertise-peer-urls': `https://${host.address}:2380`,
     'advertise-client-urls': `https://${host.address}:2379`,
     'initial-cluster': etcdHosts(c).map((h) => `${h.name}=https://${h.address}:2380`).join(','),
@@ -67,14 +67,19 @@ WantedBy=multi-user.target
 `;
 }
 
-/** openssl, EC P-256, 10 years; certificates that already exist are kept, so reruns are harmless. */
+/**
+ * openssl, EC P-256, 10 years; certificates that already exist are kept, so reruns are harmless.
+ * etcd checks a peer's source address against the IP SANs of its client certificate, so peer
+ * certificates also name 127.0.0.1: members that reach each other over loopback (co-located,
+ * or the real-binary test) come from there.
+ */
 export function renderEtcdCertScript(c: Cluster): string {
   const issue = etcdHosts(c)
     .flatMap((h) => {
       const d = `"$D/members/${h.name}`;
       return [
         `issue ${d}/server" ${h.name} "subjectAltName=DNS:${h.name},DNS:localhost,IP:${h.address},IP:127.0.0.1" serverAuth,clientAuth`,
-        `issue ${d}/peer" ${h.name} "subjectAltName=DNS:${h.name},IP:${h.address}" serverAuth,clientAuth`,
+        `issue ${d}/peer" ${h.name} "subjectAltName=DNS:${h.name},DNS:localhost,IP:${h.address},IP:127.0.0.1" serverAuth,clientAuth`,
       ];
     })
     .join('\n');
@@ -122,8 +127,8 @@ run() { etcdctl --endpoints "${endpoints}" --cacert ${certs.ca} --cert ${certs.c
 i=0
 until run endpoint health; do
     i=$((i + 1))
-    if [ "$i" -ge 24 ]; then echo "etcd is not healthy" >&2; exit 1; fi
-    sleep 5
+    if [ "$i" -ge 60 ]; then echo "etcd is not healthy" >&2; exit 1; fi
+    sleep 2
 done
 run member list -w table
 `;

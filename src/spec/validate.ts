@@ -104,6 +104,14 @@ function lbRules(c: Cluster): Problem[] {
     onlyFor('vip', 'vip');
     onlyFor('interface', 'vip');
   }
+  if (lb.type === 'vip') {
+    // keepalived clamps priorities to 1..254: the demoted master0 (base - spread - 1) must stay >= 1.
+    const k = lb.keepalived;
+    const spread = (c.spec.hosts.filter((h) => h.roles.includes('control-plane')).length - 1) * k.priorityStep;
+    if (k.priorityBase - spread - 1 < 1) {
+      out.push({ path: [...p('keepalived'), 'priorityBase'], value: k.priorityBase, message: `is too low for the control planes' priorities (step ${k.priorityStep}) and the failure weight; use at least ${spread + 2}` });
+    }
+  }
   // nginx (every node) or haproxy (every control plane) shares a host with an apiserver.
   if (lb.type !== 'external' && lb.port === lb.apiserverBindPort) {
     const who = lb.type === 'vip' ? 'haproxy' : 'nginx';

@@ -1,0 +1,181 @@
+/**
+ * `hakube plan` for both examples: the JSON contract scripts rely on (golden, plus the
+ * properties that matter to an operator), the text view, and exit code 2 on a bad spec.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSpec } from '../../src/spec/parse';
+import { buildPlan, compensationSteps, workerCompensationSteps, MASK, PHASES, RUNTIME_VALUES, type Plan } from '../../src/plan';
+
+const update = process.env.HAKUBE_UPDATE_GOLDEN === '1';
+const hakube = (...args: string[]) => spawnSync(process.execPath, ['bin/hakube.js', ...args], { encoding: 'utf8' });
+
+function planJsonOf(example: string): Plan {
+  const r = hakube('plan', '-f', `examples/${example}.yaml`, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const path = join('test/golden', example, 'plan.json');
+  if (update) {
+    mkdirSync(join('test/golden', example), { recursive: true });
+    writeFileSync(path, r.stdout);
+  }
+  assert.ok(existsSync(path), `missing ${path}`);
+  assert.equal(r.stdout, readFileSync(path, 'utf8'), `${path} differs from plan --json`);
+  return JSON.parse(r.stdout) as Plan;
+}
+
+function commonInvariants(plan: Plan): void {
+  assert.deepEqual(plan.phases.map((p) => p.name), [...PHASES]);
+  const ids = plan.phases.flatMap((p) => p.steps.map((s) => s.id));
+  assert.equal(new Set(ids).size, ids.length, 'step ids are unique');
+  for (const p of plan.phases) {
+    if (p.skipped) {
+      assert.ok(p.reason && p.reason.length > 10, `${p.name} says why it is skipped`);
+      assert.equal(p.steps.length, 0);
+    }
+    for (const s of p.steps) {
+      assert.equal(s.id, `${p.name}/${s.host}/${s.id.split('/')[2]}`);
+      assert.ok(p.hosts.includes(s.host), `${s.id}: host is listed in the phase`);
+      for (const c of [...s.commands, ...(s.check ? [s.check] : [])]) {
+        assert.ok(c.argv.length > 0 && c.argv.every((w) => typeof w === 'string' && w.length > 0), `${s.id}: argv words`);
+        for (const m of c.argv.join(' ').matchAll(/\{\{(\w+)\}\}/g)) assert.ok((RUNTIME_VALUES as readonly string[]).includes(m[1]), `${s.id}: unknown runtime value ${m[1]}`);
+      }
+      for (const f of s.files) {
+        assert.match(f.mode, /^0[0-7]{3}$/);
+        if (f.secret) assert.ok(f.content === '' || f.content === MASK, `${s.id}: ${f.path} secret content is masked`);
+      }
+    }
+  }
+  // Every kubeadm init/join is guarded so a retry never runs it twice.
+  const kubeadmSteps = plan.phases.flatMap((p) => p.steps).filter((s) => s.commands.some((c) => c.argv[0] === 'kubeadm' && ['init', 'join'].includes(c.argv[1])));
+  assert.ok(kubeadmSteps.length > 0);
+  for (const s of kubeadmSteps) {
+    assert.ok(s.check, `${s.id} has a check`);
+    assert.deepEqual(s.check.argv.slice(0, 2), ['test', '-f']);
+  }
+}
+
+test('plan --json, seed 001 example: VIP, stacked etcd', () => {
+  const plan = planJsonOf('ha-vip');
+  commonInvariants(plan);
+  assert.equal(plan.cluster, 'ha-vip');
+  assert.equal(plan.master0, 'm1');
+  const phase = (n: string) => plan.phases.find((p) => p.name === n)!;
+  assert.equal(phase('etcd').skipped, true);
+  assert.match(phase('etcd').reason!, /stacked/);
+  assert.deepEqual(phase('lb').hosts, ['m1', 'm2', 'm3']);
+  const jm = phase('join-masters');
+  assert.equal(jm.concurrency, 1);
+  assert.deepEqual(jm.hosts, ['m2', 'm3']);
+  const joins = jm.steps.filter((s) => s.id.endsWith('/kubeadm-join'));
+  assert.match(joins[0].title, /master 2 of 3, one at a time, quorum 2\/2 after/);
+  assert.match(joins[1].title, /master 3 of 3, one at a time, quorum 2\/3 after/);
+  const argv = joins[0].commands[0].argv;
+  assert.deepEqual(argv.slice(0, 3), ['kubeadm', 'join', '10.30.12.249:8443']);
+  for (const [flag, value] of [['--token', '{{joinToken}}'], ['--certificate-key', '{{certificateKey}}'], ['--discovery-token-ca-cert-hash', '{{caCertHash}}'], ['--apiserver-advertise-address', '10.30.12.204'], ['--apiserver-bind-port', '6443']]) {
+    assert.equal(argv[argv.indexOf(flag) + 1], value, flag);
+  }
+  assert.ok(argv.includes('--control-plane'));
+  assert.ok(argv.includes('--ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests'));
+  const jw = phase('join-workers');
+  assert.equal(jw.concurrency, 2);
+  assert.match(jw.steps[0].title, /up to 2 at a time/);
+  assert.ok(!jw.steps[0].commands[0].argv.includes('--control-plane'));
+  assert.ok(phase('verify').steps.some((s) => s.id === 'verify/m1/vip-failover'));
+  assert.ok(!phase('verify').steps.some((s) => s.id.endsWith('/test-workload')));
+});
+
+test('plan --json, seed 000 example: external etcd, nginx on every node', () => {
+  const plan = planJsonOf('ha-local-proxy');
+  commonInvariants(plan);
+  const phase = (n: string) => plan.phases.find((p) => p.name === n)!;
+  const etcd = phase('etcd');
+  assert.equal(etcd.skipped, false);
+  assert.equal(etcd.concurrency, 1);
+  assert.deepEqual(etcd.steps.map((s) => s.id), ['etcd/k1/pki', 'etcd/k1/member', 'etcd/k2/member', 'etcd/k3/member', 'etcd/k1/health']);
+  const k2 = etcd.steps[2];
+  const key = k2.files.find((f) => f.path === '/etc/etcd/pki/server.key')!;
+  assert.deepEqual(key.from, { host: 'k1', path: '/etc/etcd/pki/members/k2/server.key' });
+  assert.equal(key.secret, true);
+  assert.equal(key.mode, '0600');
+  assert.deepEqual(phase('lb').hosts, ['k1', 'k2', 'k3', 'k4', 'k5']);
+  const jm = phase('join-masters');
+  assert.match(jm.steps[0].title, /master 2 of 3.*external etcd quorum 2\/3 unaffected/);
+  assert.ok(jm.steps.some((s) => s.id === 'join-masters/k2/untaint'));
+  const argv = jm.steps[0].commands[0].argv;
+  assert.equal(argv[2], '127.0.0.1:6443');
+  assert.equal(argv[argv.indexOf('--apiserver-bind-port') + 1], '5443');
+  assert.ok(argv.includes('--ignore-preflight-errors=Swap'));
+  assert.ok(phase('verify').steps.some((s) => s.id === 'verify/k1/test-workload'));
+  assert.ok(phase('cleanup').steps.some((s) => s.id === 'cleanup/k1/etcd-member-keys'));
+  assert.ok(!phase('prep').steps.some((s) => s.id.endsWith('/swap')), 'swap: allow keeps swap on');
+});
+
+test('plan text: phases in order, skip reasons, positions, masked secrets', () => {
+  const r = hakube('plan', '-f', 'examples/ha-local-proxy.yaml');
+  assert.equal(r.status, 0, r.stderr);
+  const order = PHASES.map((p) => r.stdout.indexOf(`. ${p}:`));
+  assert.ok(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1])), 'all eight phases, in order');
+  assert.match(r.stdout, /copy {2}\/etc\/etcd\/pki\/server\.key \(0600\) from k1:\/etc\/etcd\/pki\/members\/k2\/server\.key \[secret\]/);
+  assert.match(r.stdout, /master 3 of 3, one at a time/);
+  const v = hakube('plan', '-f', 'examples/ha-vip.yaml');
+  assert.match(v.stdout, /2\. etcd: skipped, etcd is stacked/);
+  assert.match(v.stdout, /join-workers: w1, w2 \(up to 2 at a time/);
+});
+
+test('plan masks secret file contents', () => {
+  const plan = buildPlan(parseSpec(readFileSync('examples/ha-vip.yaml', 'utf8')));
+  plan.phases[0].steps[0].files.push({ path: '/etc/x/token', mode: '0600', content: 'abcdef.0123456789abcdef', secret: true });
+  const { planJson, planText } = require('../../src/plan') as typeof import('../../src/plan');
+  assert.ok(!planJson(plan).includes('0123456789abcdef'));
+  assert.ok(!planText(plan, { content: true }).includes('0123456789abcdef'));
+  assert.ok(planJson(plan).includes(MASK));
+});
+
+test('hakube plan exits 2 with one line per problem on a bad spec, and on a missing file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hakube-plan-'));
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, readFileSync('examples/ha-vip.yaml', 'utf8').replace('name: m2,', 'name: HCITos_cvm,').replace('name: w2,', 'name: w2, extra: 1,'));
+  const r = hakube('plan', '-f', bad);
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /spec\.hosts\[1\]\.name: "HCITos_cvm" is not a DNS-1123 label/);
+  assert.match(r.stderr, /\n {2}spec\.hosts\[4\]\.extra: is not a known key/);
+  assert.match(r.stderr, /\(2 problems\)/);
+  const missing = hakube('plan', '-f', join(dir, 'nope.yaml'));
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /no such file/);
+});
+
+test('compensation for a failed master join: that node, master0 bookkeeping, LB backends without it', () => {
+  const vip = parseSpec(readFileSync('examples/ha-vip.yaml', 'utf8'));
+  const steps = compensationSteps(vip, 'm2');
+  assert.deepEqual(steps.map((s) => s.id), [
+    'join-masters/m2/compensate-reset',
+    'join-masters/m1/compensate-etcd-m2',
+    'join-masters/m1/compensate-node-m2',
+    'join-masters/m1/compensate-lb-m2',
+    'join-masters/m3/compensate-lb-m2',
+  ]);
+  assert.deepEqual(steps[0].commands[0].argv, ['kubeadm', 'reset', '-f']);
+  const reset = steps[0].files[0].content;
+  assert.match(reset, /\/var\/lib\/etcd/);
+  assert.match(reset, /\/etc\/kubernetes\/pki/);
+  assert.ok(!steps.some((s) => s.host === 'm1' && s.commands.some((c) => c.argv.join(' ').includes('kubeadm reset'))), 'master0 is never reset');
+  const cfg = steps[3].files.find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content;
+  assert.ok(!cfg.includes('10.30.12.204'));
+  assert.throws(() => compensationSteps(vip, 'm1'), /master0/);
+  assert.throws(() => compensationSteps(vip, 'w1'), /not a control plane/);
+
+  const lp = parseSpec(readFileSync('examples/ha-local-proxy.yaml', 'utf8'));
+  const lps = compensationSteps(lp, 'k3');
+  assert.ok(!lps.some((s) => s.id.includes('compensate-etcd')), 'external etcd members are not touched');
+  assert.doesNotMatch(lps[0].files[0].content, /\/var\/lib\/etcd/, 'an external member keeps its data');
+  assert.deepEqual(lps.filter((s) => s.id.includes('compensate-lb')).map((s) => s.host), ['k1', 'k2', 'k4', 'k5']);
+
+  const w = workerCompensationSteps(vip, 'w1');
+  assert.deepEqual(w.map((s) => s.id), ['join-workers/w1/compensate-reset', 'join-workers/m1/compensate-node-w1']);
+});
