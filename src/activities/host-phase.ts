@@ -49,13 +49,14 @@ export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[
   const attempts = resume ? [...resume.attempts] : steps.map(() => 0);
   const done: StepOutcome[] = resume ? [...resume.done] : [];
   const values = revealRuntime(runtime);
-  let hb: HostPhaseHeartbeat = { stepIndex: resume?.stepIndex ?? 0, attempts, done, tail: '' };
+  const host = steps[0]?.host;
+  let hb: HostPhaseHeartbeat = { host, stepIndex: resume?.stepIndex ?? 0, attempts, done, tail: '' };
   const beat = () => ctx.heartbeat(hb);
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   try {
     for (let i = hb.stepIndex; i < steps.length; i++) {
       const step = steps[i];
-      hb = { stepIndex: i, attempts, done, tail: '' };
+      hb = { host, stepIndex: i, attempts, done, tail: '' };
       beat();
       let tail = '';
       try {
@@ -72,12 +73,12 @@ export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[
         done.push({ id: step.id, status: r.skipped ? 'already' : 'done', attempts: attempts[i], tail: clipTail(tail) });
       } catch (err) {
         attempts[i] += 1;
-        hb = { stepIndex: i, attempts, done, tail: clipTail(tail) };
+        hb = { host, stepIndex: i, attempts, done, tail: clipTail(tail) };
         beat();
         throw stepFailure(err, { stepId: step.id, stepIndex: i, tail: clipTail(tail), attempt: ctx.info.attempt });
       }
     }
-    hb = { stepIndex: steps.length, attempts, done, tail: '' };
+    hb = { host, stepIndex: steps.length, attempts, done, tail: '' };
     beat();
     return done;
   } finally {

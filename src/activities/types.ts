@@ -46,6 +46,8 @@ export interface StepFailureDetails {
 
 /** What `runHostPhase` heartbeats: a retry resumes at `stepIndex`. */
 export interface HostPhaseHeartbeat {
+  /** Which host's run this is, for `hakube status` reading several pending activities. */
+  host?: string;
   stepIndex: number;
   /** Per-step count of attempts that ran the step's commands. */
   attempts: number[];

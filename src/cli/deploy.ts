@@ -31,7 +31,7 @@ export function register(program: Command): void {
         process.stdout.write(`follow it with: hakube status ${spec.metadata.name} --watch\n`);
         return;
       }
-      const p = await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined });
+      const p = await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client });
       process.stdout.write(renderSummary(p, link) + '\n');
       process.exitCode = exitCodeFor(p);
       if (p.state === 'running') process.exitCode = EXIT.FAILED;

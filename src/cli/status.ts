@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
 import { deployHandle, describeDeploy, queryProgress, webUiLink } from '../client/deploy';
 import { exitCodeFor, follow } from '../client/follow';
+import { withLiveSteps } from '../client/live';
 import { renderBoard } from '../client/render';
 import { renderSummary } from '../client/summary';
 
@@ -25,12 +26,12 @@ export function register(program: Command): void {
       const handle = deployHandle(client, cluster);
       const link = webUiLink(handle.workflowId, client.options.namespace);
       if (flags.json) {
-        const p = await queryProgress(handle);
+        const p = await withLiveSteps(client, await queryProgress(handle));
         process.stdout.write(JSON.stringify(p, null, 2) + '\n');
         process.exitCode = exitCodeFor(p);
         return;
       }
-      const p = flags.watch ? await follow(handle) : await queryProgress(handle);
+      const p = flags.watch ? await follow(handle, { client }) : await withLiveSteps(client, await queryProgress(handle));
       if (!flags.watch) process.stdout.write(renderBoard(p) + '\n');
       process.stdout.write(renderSummary(p, link) + '\n');
       process.exitCode = exitCodeFor(p);

@@ -2,10 +2,11 @@
  * Follows a deploy run by polling its `progress` query: on a TTY the board is redrawn in place,
  * otherwise only event lines are printed (what changed), which reads well in CI logs.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { EXIT, type ExitCode } from '../cli/exit';
 import type { Progress } from '../workflows/defs';
 import { queryProgress } from './deploy';
+import { withLiveSteps } from './live';
 import { diffEvents, renderBoard } from './render';
 
 export interface FollowOptions {
@@ -14,6 +15,8 @@ export interface FollowOptions {
   /** Return as soon as the run waits for the operator (deploy); `status --watch` keeps watching. */
   stopOnWaiting?: boolean;
   intervalMs?: number;
+  /** Adds the running steps from activity heartbeats (one describe per running workflow). */
+  client?: Client;
 }
 
 export const isFinal = (p: Progress): boolean => p.state === 'done' || p.state === 'aborted' || p.state === 'failed';
@@ -32,7 +35,8 @@ export async function follow(handle: WorkflowHandle, opts: FollowOptions = {}): 
   let prev: Progress | undefined;
   let drawn = 0;
   for (;;) {
-    const p = await queryProgress(handle);
+    let p = await queryProgress(handle);
+    if (opts.client && tty) p = await withLiveSteps(opts.client, p);
     if (tty) {
       const board = renderBoard(p);
       // Move up over the last board and clear to the end of the screen before redrawing.

@@ -1,0 +1,89 @@
+/**
+ * Shared by the deploy lab e2e tests (not a test file itself): an example spec moved onto a
+ * free lab subnet under a unique name, a worker with the real activities, the CLI as a
+ * subprocess against the test server, and the hosts' own command logs.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { Worker } from '@temporalio/worker';
+import { clusterDir } from '../../lab/paths';
+import { freeSubnet, startLabFromFile, uniqueClusterName, type TestLab } from '../helpers/lab';
+import { bundleOnce, type TestServer } from '../helpers/temporal';
+import { loadSpec } from '../../src/spec/load';
+import type { Cluster } from '../../src/spec/types';
+import { createActivities } from '../../src/activities';
+import { SshPool } from '../../src/ssh';
+
+export const ROOT = path.join(__dirname, '../..');
+export const WORKFLOWS = path.join(ROOT, 'src/workflows/index.ts');
+
+export interface ExampleLab {
+  lab: TestLab;
+  spec: Cluster;
+  specPath: string;
+}
+
+/** examples/<name>.yaml as it is, only renamed and moved to a free /24 so tests never collide. */
+export async function labFromExample(example: 'ha-vip' | 'ha-local-proxy', prefix: string): Promise<ExampleLab> {
+  const doc = parse(readFileSync(path.join(ROOT, 'examples', `${example}.yaml`), 'utf8')) as {
+    metadata: { name: string };
+    spec: { ssh: Record<string, unknown>; hosts: Array<{ address: string }>; loadBalancer: { vip?: string } };
+  };
+  const cluster = uniqueClusterName(prefix);
+  const net = await freeSubnet();
+  const dir = clusterDir(cluster);
+  doc.metadata.name = cluster;
+  doc.spec.hosts.forEach((h, i) => (h.address = `${net}.${i + 11}`));
+  if (doc.spec.loadBalancer.vip) doc.spec.loadBalancer.vip = `${net}.250`;
+  doc.spec.ssh.privateKeyPath = path.join(dir, 'id_ed25519');
+  doc.spec.ssh.knownHostsPath = path.join(dir, 'known_hosts');
+  mkdirSync(dir, { recursive: true });
+  const specPath = path.join(dir, 'cluster.yaml');
+  writeFileSync(specPath, stringify(doc));
+  const lab = await startLabFromFile(specPath);
+  return { lab, spec: loadSpec(specPath), specPath };
+}
+
+/** A worker on the test server running the real activities over SSH; close the pool after. */
+export async function realWorker(server: TestServer): Promise<{ worker: Worker; pool: SshPool }> {
+  const pool = new SshPool();
+  const worker = await server.worker({ workflowBundle: await bundleOnce(WORKFLOWS), activities: createActivities({ pool }) });
+  return { worker, pool };
+}
+
+/** Environment that points the CLI (or a worker process) at the test server with its codec key. */
+export function cliEnv(server: TestServer): NodeJS.ProcessEnv {
+  return { ...process.env, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace, HAKUBE_CODEC_KEY: server.env.HAKUBE_CODEC_KEY };
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function hakube(server: TestServer, args: string[], timeoutMs = 600_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/hakube.js'), ...args], { env: cliEnv(server), cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The host's own record of every simulator invocation (kubeadm, kubectl, systemctl...). */
+export async function commandLog(lab: TestLab, host: string): Promise<string[]> {
+  const r = await lab.exec(host, ['cat', '/var/log/hakube-lab/commands.log']);
+  return r.code === 0 ? r.stdout.split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(' ') + 1)) : [];
+}
+
+export const count = (lines: string[], re: RegExp): number => lines.filter((l) => re.test(l)).length;
