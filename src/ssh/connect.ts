@@ -28,15 +28,18 @@ export interface Endpoint {
   fingerprint?: string;
 }
 
+/** The given file, or like ssh the user's and the system-wide one. */
 function loadKnownHosts(path: string | undefined, label: string): KnownHostEntry[] {
-  const file = path ?? join(homedir(), '.ssh', 'known_hosts');
-  try {
-    return parseKnownHosts(readFileSync(file, 'utf8'));
-  } catch (err) {
-    // A missing file vouches for nothing; checkHostKey then reports the key as unknown.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new HostKeyUnknownError(`${label}: cannot read known_hosts ${file}: ${(err as Error).message}`, label);
-  }
+  const files = path ? [path] : [join(homedir(), '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'];
+  return files.flatMap((file) => {
+    try {
+      return parseKnownHosts(readFileSync(file, 'utf8'));
+    } catch (err) {
+      // A missing file vouches for nothing; checkHostKey then reports the key as unknown.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new HostKeyUnknownError(`${label}: cannot read known_hosts ${file}: ${(err as Error).message}`, label);
+    }
+  });
 }
 
 /** Key material stays in this process: read from a path or left to the agent, never passed around. */

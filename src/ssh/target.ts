@@ -17,7 +17,7 @@ export interface SshTarget {
   privateKeyPath?: string;
   /** Authenticate with the agent at $SSH_AUTH_SOCK. */
   useAgent?: boolean;
-  /** Defaults to ~/.ssh/known_hosts. */
+  /** Defaults to ~/.ssh/known_hosts plus /etc/ssh/ssh_known_hosts. */
   knownHostsPath?: string;
   /** Pinned `SHA256:...` fingerprint; when set it alone decides whether the host key is accepted. */
   hostKeyFingerprint?: string;
