@@ -179,3 +179,26 @@ test('compensation for a failed master join: that node, master0 bookkeeping, LB 
   const w = workerCompensationSteps(vip, 'w1');
   assert.deepEqual(w.map((s) => s.id), ['join-workers/w1/compensate-reset', 'join-workers/m1/compensate-node-w1']);
 });
+
+test('the planner imports no Node built-ins and never the file loader (workflow code imports it)', () => {
+  const { builtinModules } = require('node:module') as typeof import('node:module');
+  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)) {
+      const spec = m[1];
+      assert.ok(!builtins.has(spec), `${file} imports ${spec}`);
+      if (!spec.startsWith('.')) continue;
+      const target = join(file, '..', spec);
+      const resolved = [`${target}.ts`, join(target, 'index.ts')].find((p) => existsSync(p));
+      assert.ok(resolved, `${file}: cannot resolve ${spec}`);
+      assert.ok(!resolved.endsWith('spec/load.ts'), `${file} imports the file loader`);
+      visit(resolved);
+    }
+  };
+  visit('src/plan/index.ts');
+  assert.ok(seen.size > 15, `walked ${seen.size} modules`);
+});

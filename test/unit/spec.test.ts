@@ -238,3 +238,20 @@ test('a spec with several problems reports all of them, one line each', () => {
   assert.equal(ps.length, 3, ps.join('\n'));
   for (const p of ps) assert.ok(!p.includes('\n'));
 });
+
+test('hakube schema prints a strict JSON Schema editors can use', () => {
+  const { clusterJsonSchema } = require('../../src/cli/schema') as typeof import('../../src/cli/schema');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const s = clusterJsonSchema() as any;
+  assert.equal(s.additionalProperties, false);
+  assert.deepEqual([...s.required].sort(), ['apiVersion', 'kind', 'metadata', 'spec']);
+  const spec = s.properties.spec;
+  assert.equal(spec.additionalProperties, false);
+  assert.deepEqual(spec.required, ['hosts']);
+  const host = spec.properties.hosts.items;
+  assert.equal(host.additionalProperties, false);
+  assert.deepEqual(host.properties.roles.items.enum, ['control-plane', 'etcd', 'worker']);
+  assert.equal(host.properties.address.format, 'ipv4');
+  assert.equal(spec.properties.loadBalancer.properties.virtualRouterId.maximum, 255);
+  assert.deepEqual(spec.properties.etcd.properties.topology.enum, ['stacked', 'external']);
+});
