@@ -152,10 +152,30 @@ async function spawnDetached(cfg: DevServerConfig, waitMs: number): Promise<numb
   child.on('exit', (code, signal) => (exited = `exited with ${signal ?? code}`));
   child.unref();
   fs.writeFileSync(pidFile(cfg), `${pid}\n`);
-  if (await waitUntilAnswers(cfg, () => exited !== undefined, waitMs)) return pid;
+  if (await waitUntilAnswers(cfg, () => exited !== undefined, waitMs)) {
+    await waitForUi(cfg, 10_000);
+    return pid;
+  }
   if (!exited) process.kill(pid, 'SIGTERM');
   fs.rmSync(pidFile(cfg), { force: true });
   throw new CliError(`Temporal dev server ${exited ?? 'did not answer in time'}: ${lastLine(logFile(cfg))} (log ${logFile(cfg)})`);
+}
+
+/**
+ * The Web UI answers 503 for a moment while it connects to the frontend; wait for it so a run
+ * started right after `--background` can be opened at once. Not fatal: gRPC already works.
+ */
+async function waitForUi(cfg: DevServerConfig, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${uiUrl(cfg)}/api/v1/namespaces/default/workflows`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
 }
 
 /** An O_EXCL lock file holding the starter's pid; a dead holder's lock is taken over. */
