@@ -125,7 +125,7 @@ test('a workflow history survives a server restart', async () => {
   // The Web UI serves the same run (its HTTP API proxies the frontend).
   // It may answer 503 for a moment after a restart while it connects to the frontend.
   let res = await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces/default/workflows/${workflowId}`);
-  for (let i = 0; i < 50 && res.status === 503; i++) {
+  for (let i = 0; i < 150 && res.status === 503; i++) {
     await new Promise((r) => setTimeout(r, 200));
     res = await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces/default/workflows/${workflowId}`);
   }

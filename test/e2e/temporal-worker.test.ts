@@ -43,7 +43,7 @@ test('hakube worker polls the hakube task queue and stops cleanly on SIGINT', as
     }
     assert.match(stderr, /polling task queue "hakube" on 127\.0\.0\.1:\d+ \(namespace default\)/, stderr);
     let pollers = 0;
-    for (let i = 0; i < 50 && pollers === 0; i++) {
+    for (let i = 0; i < 150 && pollers === 0; i++) {
       pollers = await pollerCount();
       if (pollers === 0) await new Promise((r) => setTimeout(r, 200));
     }

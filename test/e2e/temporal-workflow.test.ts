@@ -67,7 +67,7 @@ test('a secret passes through a workflow and is stored only encrypted', async ()
 
   // The search attributes are registered and indexed.
   let found = 0;
-  for (let i = 0; i < 50 && found === 0; i++) {
+  for (let i = 0; i < 300 && found === 0; i++) {
     for await (const wf of raw.workflow.list({ query: `HakubeCluster = 'lab1' AND HakubePhase = 'done'` })) {
       if (wf.workflowId === workflowId) found++;
     }
