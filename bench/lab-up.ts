@@ -36,12 +36,13 @@ function memAvailableMiB(): number {
 }
 
 async function measure(n: number) {
-  // A /22-sized lab does not fit a /24: spread large labs over a /16 block of 10.2xx.
-  const net = await freeSubnet();
-  const [a, b] = net.split('.');
+  // More than 200 hosts do not fit a /24: spread them over a free /22.
+  if (n > 800) throw new Error('at most 800 hosts');
+  const net = await freeSubnet(n <= 200 ? 24 : 22);
+  const [a, b, c] = net.split('.').map(Number);
   const hosts = Array.from({ length: n }, (_, i) => ({
     name: `n${i + 1}`,
-    address: n <= 200 ? `${net}.${i + 10}` : `${a}.${b}.${Math.floor(i / 200)}.${(i % 200) + 10}`,
+    address: `${a}.${b}.${c + Math.floor(i / 200)}.${(i % 200) + 10}`,
     roles: [i < 3 ? 'control-plane' : 'worker'],
   }));
   const cluster = uniqueClusterName(`bench${n}`);

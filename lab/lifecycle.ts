@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { pool, run, runRaw, sleep } from './exec';
 import { subnetString } from './ipv4';
-import { configureHostAddress, ensureBridge, ensureHostLinks, linkExists, planNetwork } from './net';
+import { configureHostAddress, ensureBridge, ensureHostLinks, planNetwork } from './net';
 import { bridgeName, clusterDir, clusterTag, hostDir, NAME_PREFIX, netnsName, vethName, labRoot } from './paths';
 import { killAndWait, netnsPids, pidInNetns, pidsByNetns } from './proc';
 import { LabHostState, LabState, listLabs, readState, writeHostState, writeState } from './state';
@@ -139,7 +139,8 @@ async function removeHosts(hosts: LabHostState[]): Promise<void> {
   // -force: carry on past a namespace someone removed meanwhile. Deleting a netns deletes its
   // eth0 and with it the veth peer on the bridge.
   if (dels.length) await runRaw('ip', ['-force', '-batch', '-'], { input: `${dels.join('\n')}\n` });
-  for (const h of hosts) if (await linkExists(h.veth)) await runRaw('ip', ['link', 'del', h.veth]);
+  const links = new Set((JSON.parse(await run('ip', ['-j', 'link', 'show'])) as Array<{ ifname: string }>).map((l) => l.ifname));
+  for (const h of hosts) if (links.has(h.veth)) await runRaw('ip', ['link', 'del', h.veth]);
   for (const h of hosts) rmSync(h.dir, { recursive: true, force: true });
 }
 

@@ -66,19 +66,22 @@ export function uniqueClusterName(prefix = 'lab'): string {
 }
 
 /**
- * A /24 in 10.200.0.0-10.239.255.0 (clear of the default pod and service subnets) used by no
- * lab and no interface of the machine.
+ * A free block in 10.200.0.0-10.239.255.255 (clear of the default pod and service subnets) that
+ * no lab and no interface of the machine uses; returns its first three octets ("10.213.8").
+ * `prefix` 24 by default; 22 gives room for up to 1000 hosts (third octet +0..+3).
  */
-export async function freeSubnet(): Promise<string> {
+export async function freeSubnet(prefix = 24): Promise<string> {
   const used = listLabs().map((l) => parseSubnet(l.subnet));
   const ifaces = JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show'])) as Array<{ addr_info?: Array<{ local: string; prefixlen: number }> }>;
   for (const i of ifaces) for (const a of i.addr_info ?? []) used.push(parseSubnet(`${a.local}/${a.prefixlen}`));
+  const step = 2 ** (24 - Math.min(24, Math.max(16, prefix)));
   for (let tries = 0; tries < 1000; tries++) {
-    const net = `10.${200 + Math.floor(Math.random() * 40)}.${Math.floor(Math.random() * 256)}`;
-    const s = parseSubnet(`${net}.0/24`);
+    const third = Math.floor(Math.random() * (256 / step)) * step;
+    const net = `10.${200 + Math.floor(Math.random() * 40)}.${third}`;
+    const s = parseSubnet(`${net}.0/${prefix}`);
     if (!used.some((u) => overlap(u, s))) return net;
   }
-  throw new Error('no free /24 found for a test lab');
+  throw new Error('no free subnet found for a test lab');
 }
 
 /** Writes a valid hakube.io/v1alpha1 cluster spec for the hosts and returns its path. */
