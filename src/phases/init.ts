@@ -1,5 +1,5 @@
 /** init: `kubeadm init` on master0 with the rendered config, its kubeconfig, then the CNI. */
-import { renderAuditPolicy, renderKubeadmConfig } from '../render/kubeadm';
+import { ignorePreflightFlag, renderAuditPolicy, renderKubeadmConfig } from '../render/kubeadm';
 import { renderFlannelManifest } from '../render/flannel';
 import { ADMIN_CONF, AUDIT_POLICY, FLANNEL_MANIFEST, KUBEADM_CONFIG } from '../render/paths';
 import { controlPlaneEndpoint, master0 } from '../spec/topology';
@@ -26,7 +26,7 @@ function initSteps(c: Cluster): PlannedStep[] {
     step('init', m0.name, 'kubeadm-init', `kubeadm init --upload-certs (endpoint ${controlPlaneEndpoint(c)}, ${c.spec.kubernetesVersion}, etcd ${c.spec.etcd.topology})`, {
       files: [file(KUBEADM_CONFIG, renderKubeadmConfig(c), '0600'), ...controlPlaneFiles(c)],
       check: cmd('test', '-f', ADMIN_CONF),
-      commands: [longCmd('kubeadm', 'init', '--config', KUBEADM_CONFIG, '--upload-certs')],
+      commands: [longCmd('kubeadm', 'init', '--config', KUBEADM_CONFIG, '--upload-certs', ...ignorePreflightFlag(c, 'init'))],
     }),
     kubeconfigStep('init', m0),
   ];

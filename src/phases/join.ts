@@ -3,7 +3,7 @@
  * grows etcd, and two members losing one loses quorum: seed 000's warning); workers join in
  * bounded parallel. Secrets come as runtime values, substituted on the host side.
  */
-import { ignoredPreflightErrors } from '../render/kubeadm';
+import { ignorePreflightFlag } from '../render/kubeadm';
 import { KUBELET_CONF } from '../render/paths';
 import { controlPlanes, controlPlaneEndpoint, etcdHosts, quorum, workers } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
@@ -13,11 +13,6 @@ import { cmd, kubectl, longCmd, step, tolerant } from './step';
 import type { PhaseModule } from './types';
 
 const joinBase = (c: Cluster) => ['kubeadm', 'join', controlPlaneEndpoint(c), '--token', '{{joinToken}}', '--discovery-token-ca-cert-hash', '{{caCertHash}}'];
-
-function ignoreFlag(c: Cluster, controlPlane: boolean): string[] {
-  const ignore = ignoredPreflightErrors(c, controlPlane);
-  return ignore.length ? [`--ignore-preflight-errors=${ignore.join(',')}`] : [];
-}
 
 export function masterJoinArgv(c: Cluster, h: HostSpec): string[] {
   return [
@@ -31,12 +26,12 @@ export function masterJoinArgv(c: Cluster, h: HostSpec): string[] {
     String(c.spec.loadBalancer.apiserverBindPort),
     '--node-name',
     h.name,
-    ...ignoreFlag(c, true),
+    ...ignorePreflightFlag(c, 'join-master'),
   ];
 }
 
 export function workerJoinArgv(c: Cluster, h: HostSpec): string[] {
-  return [...joinBase(c), '--node-name', h.name, ...ignoreFlag(c, false)];
+  return [...joinBase(c), '--node-name', h.name, ...ignorePreflightFlag(c, 'join-worker')];
 }
 
 /** "master 2 of 3, one at a time, quorum 2/2 after": what the operator must know before it runs. */

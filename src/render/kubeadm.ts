@@ -12,13 +12,21 @@ import { toYaml, toYamlDocs } from './yaml';
 
 const args = (m: Record<string, string>) => Object.entries(m).map(([name, value]) => ({ name, value }));
 
-/** Preflight errors hakube expects and tolerates, on init and on every join of this cluster. */
-export function ignoredPreflightErrors(c: Cluster, controlPlane: boolean): string[] {
+/**
+ * Preflight errors hakube expects and tolerates. They go on the command line (kubeadm merges
+ * the flag with --config), where the operator reading the plan sees them.
+ */
+export function ignoredPreflightErrors(c: Cluster, kind: 'init' | 'join-master' | 'join-worker'): string[] {
   const out: string[] = [];
   if (c.spec.system.swap === 'allow') out.push('Swap');
-  // Seed 001: haproxy/keepalived static pods are placed before kubeadm runs on a control plane.
-  if (controlPlane && c.spec.loadBalancer.type === 'vip') out.push('DirAvailable--etc-kubernetes-manifests');
+  // Seed 001: haproxy/keepalived static pods are in place before a control plane joins.
+  if (kind === 'join-master' && c.spec.loadBalancer.type === 'vip') out.push('DirAvailable--etc-kubernetes-manifests');
   return out;
+}
+
+export function ignorePreflightFlag(c: Cluster, kind: 'init' | 'join-master' | 'join-worker'): string[] {
+  const ignore = ignoredPreflightErrors(c, kind);
+  return ignore.length ? [`--ignore-preflight-errors=${ignore.join(',')}`] : [];
 }
 
 /** SANs for the apiserver certificate: the LB endpoint, loopback and every control plane. */
@@ -51,8 +59,6 @@ export function renderKubeadmConfig(c: Cluster): string {
   const logDir = audit.logPath.replace(/\/[^/]*$/, '') || '/';
 
   const nodeRegistration: Record<string, unknown> = { name: m0.name };
-  const ignore = ignoredPreflightErrors(c, true);
-  if (ignore.length) nodeRegistration.ignorePreflightErrors = ignore;
   // No taints at all lets ordinary pods run on master0 (seed 000's untaint), without a later step.
   if (s.controlPlane.untaint) nodeRegistration.taints = [];
 

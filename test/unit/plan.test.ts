@@ -109,6 +109,8 @@ test('plan --json, seed 000 example: external etcd, nginx on every node', () => 
   assert.equal(argv[2], '127.0.0.1:6443');
   assert.equal(argv[argv.indexOf('--apiserver-bind-port') + 1], '5443');
   assert.ok(argv.includes('--ignore-preflight-errors=Swap'));
+  const initArgv = phase('init').steps[0].commands[0].argv;
+  assert.deepEqual(initArgv, ['kubeadm', 'init', '--config', '/etc/hakube/kubeadm.yaml', '--upload-certs', '--ignore-preflight-errors=Swap']);
   assert.ok(phase('verify').steps.some((s) => s.id === 'verify/k1/test-workload'));
   assert.ok(phase('cleanup').steps.some((s) => s.id === 'cleanup/k1/etcd-member-keys'));
   assert.ok(!phase('prep').steps.some((s) => s.id.endsWith('/swap')), 'swap: allow keeps swap on');

@@ -194,7 +194,6 @@ test('kubeadm config: endpoint, SANs, etcd by topology, bind port, swap toleranc
   assert.equal(cluster.controlPlaneEndpoint, '127.0.0.1:6443');
   assert.deepEqual(cluster.etcd.external.endpoints, ['https://172.16.10.21:2379', 'https://172.16.10.22:2379', 'https://172.16.10.23:2379']);
   assert.equal(kubelet.failSwapOn, false);
-  assert.deepEqual(init.nodeRegistration.ignorePreflightErrors, ['Swap']);
   assert.deepEqual(init.nodeRegistration.taints, []);
   assert.equal(proxy.mode, 'ipvs');
   assert.equal(kubelet.clusterDNS[0], '10.25.0.10');
@@ -203,7 +202,7 @@ test('kubeadm config: endpoint, SANs, etcd by topology, bind port, swap toleranc
   assert.equal(vCluster.controlPlaneEndpoint, '10.30.12.249:8443');
   assert.deepEqual(vCluster.etcd, { local: { dataDir: '/var/lib/etcd' } });
   assert.equal(vKubelet.failSwapOn, undefined);
-  assert.deepEqual(vInit.nodeRegistration.ignorePreflightErrors, ['DirAvailable--etc-kubernetes-manifests']);
+  assert.equal(vInit.nodeRegistration.ignorePreflightErrors, undefined);
   assert.equal(vInit.nodeRegistration.taints, undefined);
   const sans = apiServerCertSANs(vip);
   for (const s of ['10.30.12.249', '127.0.0.1', 'm1', '10.30.12.205']) assert.ok(sans.includes(s), s);
