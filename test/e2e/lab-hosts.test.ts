@@ -116,6 +116,11 @@ describe('lab hosts', () => {
     assert.equal(ssh.stdout, 'w2\n', ssh.stderr);
     const bad = await cli(['fault', '--cluster', lab.cluster, 'w2', 'no-such-fault']);
     assert.equal(bad.code, 2);
+    // The kind's own options pass through the CLI untouched.
+    const fault = await cli(['fault', '--cluster', lab.cluster, 'w2', 'command', 'hostname -f', '--fail', '--times', '1', '--exit-code', '9']);
+    assert.equal(fault.code, 0, fault.stderr);
+    const codes = [(await lab.ssh('w2', 'hostname -f')).code, (await lab.ssh('w2', 'hostname -f')).code];
+    assert.deepEqual(codes, [9, 0]);
   });
 
   it('lab down leaves no namespace, bridge, veth, mount, process or file', async () => {
