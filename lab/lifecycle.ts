@@ -169,14 +169,9 @@ export async function labDown(cluster: string): Promise<void> {
   rmSync(clusterDir(cluster), { recursive: true, force: true });
 }
 
-/** Every lab this machine has: from state files and from namespaces named like a lab's. */
-export async function allLabClusters(): Promise<string[]> {
-  return listLabs().map((s) => s.cluster);
-}
-
 /** Tears down every lab with a state file, then any lab-named namespace or link left over. */
 export async function labDownAll(): Promise<string[]> {
-  const clusters = await allLabClusters();
+  const clusters = listLabs().map((s) => s.cluster);
   for (const c of clusters) await labDown(c);
   const orphans = (await run('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(NAME_PREFIX.netns));
   if (orphans.length) {
