@@ -51,6 +51,15 @@ export function renderAuditPolicy(c: Cluster): string {
   return c.spec.apiServer.audit.policy ?? toYaml({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived'], rules: [{ level: 'Metadata' }] });
 }
 
+/** kubeadm's local etcd: the data dir, and seed 001's optional longer timings when set. */
+function stackedEtcd(c: Cluster): Record<string, unknown> {
+  const e = c.spec.etcd;
+  const extra: Record<string, string> = {};
+  if (e.heartbeatInterval !== 100) extra['heartbeat-interval'] = String(e.heartbeatInterval);
+  if (e.electionTimeout !== 1000) extra['election-timeout'] = String(e.electionTimeout);
+  return { dataDir: e.dataDir, ...(Object.keys(extra).length ? { extraArgs: args(extra) } : {}) };
+}
+
 export function renderKubeadmConfig(c: Cluster): string {
   const s = c.spec;
   const m0 = master0(c);
@@ -72,7 +81,7 @@ export function renderKubeadmConfig(c: Cluster): string {
   const etcd =
     s.etcd.topology === 'external'
       ? { external: { endpoints: etcdHosts(c).map((h) => `https://${h.address}:2379`), caFile: ETCD_CA, certFile: ETCD_CLIENT_CERT, keyFile: ETCD_CLIENT_KEY } }
-      : { local: { dataDir: '/var/lib/etcd' } };
+      : { local: stackedEtcd(c) };
 
   const apiServer: Record<string, unknown> = { certSANs: apiServerCertSANs(c) };
   const apiArgs = { ...auditArgs(c), ...s.apiServer.extraArgs };

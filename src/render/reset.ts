@@ -5,10 +5,10 @@ import { ADMIN_CONF } from './paths';
 /**
  * After `kubeadm reset -f`, remove what a join leaves behind so a retry starts clean. Only the
  * control-plane manifests kubeadm writes are removed: haproxy/keepalived belong to the lb phase.
- * /var/lib/etcd goes only when etcd is stacked (an external member keeps its data).
+ * The etcd data dir goes only when etcd is stacked (an external member keeps its data).
  */
 export function renderJoinResetScript(c: Cluster, controlPlane: boolean): string {
-  const etcdData = controlPlane && c.spec.etcd.topology === 'stacked' ? ' /var/lib/etcd' : '';
+  const etcdData = controlPlane && c.spec.etcd.topology === 'stacked' ? ` ${c.spec.etcd.dataDir}` : '';
   const manifests = controlPlane
     ? '\nrm -f /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/manifests/kube-controller-manager.yaml /etc/kubernetes/manifests/kube-scheduler.yaml'
     : '';

@@ -45,13 +45,13 @@ const host = z.strictObject({
   roles: z
     .array(z.enum(ROLES, { error: `is not a role; use ${ROLES.join(', ')}` }))
     .min(1, { error: 'is empty; give at least one role: control-plane, etcd or worker' }),
-  labels: stringMap.optional(),
 });
 
 const etcd = z.strictObject({
   topology: z.enum(ETCD_TOPOLOGIES, { error: 'is not an etcd topology; use stacked or external' }).default('stacked'),
-  /** External topology only. */
-  dataDir: z.string().default('/var/lib/etcd'),
+  /** Where members keep their data (kubeadm's local etcd when stacked, the etcd unit when external). */
+  dataDir: z.string().regex(/^\/[^\s]*[^/\s]$/, { error: 'is not an absolute directory path' }).default('/var/lib/etcd'),
+  /** Milliseconds; seed 001 suggests longer ones on slow networks (e.g. 1000/5000). */
   heartbeatInterval: z.number().int().min(10).default(100),
   electionTimeout: z.number().int().min(100).default(1000),
   quotaBackendBytes: z.number().int().min(0).default(8589934592),

@@ -44,6 +44,10 @@ function hostRules(c: Cluster): Problem[] {
 function etcdRules(c: Cluster): Problem[] {
   const out: Problem[] = [];
   const topology = c.spec.etcd.topology;
+  const e = c.spec.etcd;
+  if (e.electionTimeout < 5 * e.heartbeatInterval) {
+    out.push({ path: ['spec', 'etcd', 'electionTimeout'], value: e.electionTimeout, message: `is less than 5 x spec.etcd.heartbeatInterval (${e.heartbeatInterval}), which etcd refuses; use at least ${5 * e.heartbeatInterval}` });
+  }
   if (topology === 'stacked') {
     c.spec.hosts.forEach((h, i) => {
       if (h.roles.includes('etcd') && !h.roles.includes('control-plane')) {

@@ -67,6 +67,7 @@ const variants: Array<[string, Cluster]> = [
         loadBalancer: { type: 'external', address: 'lb.example.com' },
         apiServer: { audit: { enabled: false }, extraArgs: { 'service-node-port-range': '30000-50000' } },
         kubelet: { cgroupDriver: 'cgroupfs' },
+        etcd: { heartbeatInterval: 1000, electionTimeout: 5000, dataDir: '/data/etcd' },
         kubeProxy: { mode: 'nftables' },
         imageRepository: 'registry.example.com/k8s',
       },

@@ -204,6 +204,8 @@ test('kubeadm config: endpoint, SANs, etcd by topology, bind port, swap toleranc
   assert.equal(vKubelet.failSwapOn, undefined);
   assert.equal(vInit.nodeRegistration.ignorePreflightErrors, undefined);
   assert.equal(vInit.nodeRegistration.taints, undefined);
+  const slow = parseSpec(readFileSync('examples/ha-vip.yaml', 'utf8').replace('topology: stacked', 'topology: stacked\n    heartbeatInterval: 1000\n    electionTimeout: 5000'));
+  assert.deepEqual(docs(slow)[1].etcd.local.extraArgs, [{ name: 'heartbeat-interval', value: '1000' }, { name: 'election-timeout', value: '5000' }]);
   const sans = apiServerCertSANs(vip);
   for (const s of ['10.30.12.249', '127.0.0.1', 'm1', '10.30.12.205']) assert.ok(sans.includes(s), s);
 });

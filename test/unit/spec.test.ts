@@ -202,6 +202,12 @@ test('fields for another LB type are rejected', () => {
   expectProblem(s, 'spec.loadBalancer.vip: "10.0.0.100" is only used when loadBalancer.type is vip');
 });
 
+test('etcd election timeout below 5 heartbeats', () => {
+  const s = base();
+  s.spec.etcd = { heartbeatInterval: 1000, electionTimeout: 3000 };
+  expectProblem(s, 'spec.etcd.electionTimeout: 3000 is less than 5 x spec.etcd.heartbeatInterval (1000)', 'at least 5000');
+});
+
 test('unsupported Kubernetes version', () => {
   const s = base();
   s.spec.kubernetesVersion = 'v1.18.0';
