@@ -43,6 +43,7 @@ type kubelet struct {
 	dsPods      map[string]bool
 	registered  bool
 	lastReady   bool
+	lastAPI     time.Time
 }
 
 func (k *kubelet) kick() {
@@ -94,7 +95,9 @@ func kubeletMain(args []string) int {
 			}
 			return 0
 		case <-podTick.C:
-			if k.syncPods() {
+			// A node waiting for its network looks for the CNI DaemonSet more often than it
+			// heartbeats, so Ready follows `kubectl apply` within seconds.
+			if k.syncPods() || (k.client != nil && !k.cniReady() && time.Since(k.lastAPI) > 4*time.Second) {
 				k.syncAPI()
 			}
 		case <-k.kickCh:
@@ -320,6 +323,7 @@ func (k *kubelet) cniReady() bool {
 }
 
 func (k *kubelet) syncAPI() {
+	k.lastAPI = time.Now()
 	if !k.ensureClient() {
 		return
 	}

@@ -186,7 +186,9 @@ func (k *kubelet) startPod(p *pod) {
 	var args []string
 	switch comp {
 	case "etcd":
-		exe, args = "/usr/bin/etcd", translateEtcdFlags(argv[1:])
+		// looked up on PATH like the other daemons, so a lab command fault on etcd (a shim in
+		// /usr/local/sbin) acts like a container that cannot start
+		exe, args = lookPathIn("etcd"), translateEtcdFlags(argv[1:])
 	case "kube-apiserver":
 		// by its installed name, so the process is called kube-apiserver (ps, faults)
 		exe = lookPathIn("kube-apiserver")
