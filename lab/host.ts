@@ -72,7 +72,13 @@ for m in /etc:etc /var/lib:var-lib /var/log:var-log; do
 done
 mount --bind "$d/root" /root
 mount --bind "$d/tmp" /tmp
-mount -t sysfs sysfs /sys 2>/dev/null || true
+# Kernel settings outside a netns are the machine's (and every other host's): read-only here,
+# as /sys. net.* is per network namespace, so the host may set its own.
+mount -t sysfs -o ro sysfs /sys 2>/dev/null || true
+mount --bind /proc/sys /proc/sys
+mount -o remount,bind,ro /proc/sys
+mount --bind /proc/sys/net /proc/sys/net
+mount -o remount,bind,rw /proc/sys/net
 mkdir -p /var/lib/hakube-lab/faults /var/log/hakube-lab
 echo ready
 exec sleep infinity </dev/null >/dev/null 2>&1

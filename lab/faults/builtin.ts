@@ -45,6 +45,14 @@ registerFault({
   },
 });
 
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
 registerFault({
   kind: 'kill',
   usage: 'kill DAEMON [--signal SIG]: kill the host\'s processes named DAEMON (default SIGKILL)',
@@ -57,13 +65,17 @@ registerFault({
       .filter((p) => comm(p) === daemon || basename(cmdline(p)[0] ?? '') === daemon);
     const pids = matching();
     if (pids.length === 0) throw new Error(`${host.name}: no process named ${daemon}`);
-    // Lowest pid (usually the parent) first; and again for children a dying parent respawned.
-    let round = pids.sort((a, b) => a - b);
-    for (let i = 0; i < 5 && round.length; i++) {
-      await killAndWait(round, signal, signal === 'SIGKILL' ? 5000 : 15000).catch(() => undefined);
-      round = signal === 'SIGKILL' ? matching() : [];
-      pids.push(...round.filter((p) => !pids.includes(p)));
+    if (signal === 'SIGKILL') {
+      // Freeze them all first, so they die as one: a dying parent must not respawn children,
+      // nor children clean up on its death (keepalived's PDEATHSIG would remove the VIP).
+      for (let i = 0; i < 5; i++) {
+        for (const p of pids) signalQuietly(p, 'SIGSTOP');
+        const fresh = matching().filter((p) => !pids.includes(p));
+        if (fresh.length === 0) break;
+        pids.push(...fresh);
+      }
     }
+    await killAndWait(pids, signal, signal === 'SIGKILL' ? 5000 : 15000).catch(() => undefined);
     return `${host.name}: sent ${signal} to ${daemon} (pids ${pids.join(' ')})`;
   },
 });

@@ -72,6 +72,12 @@ describe('lab hosts', () => {
     assert.equal(existsSync('/etc/kubernetes/lab-isolation'), false);
     const ids = await Promise.all(['m1', 'm2', 'm3'].map(async (h) => (await lab.exec(h, ['cat', '/etc/machine-id'])).stdout.trim()));
     assert.equal(new Set([...ids, readFileSync('/etc/machine-id', 'utf8').trim()]).size, 4, 'every host has its own machine-id');
+    // Kernel-wide settings stay the machine's; a host's own network settings are its own.
+    const sysctl = await lab.ssh('m1', 'echo 1 > /proc/sys/vm/overcommit_memory; echo "vm $?"; echo 1 > /proc/sys/net/ipv4/ip_forward; echo "net $?"; cat /proc/sys/net/ipv4/ip_forward');
+    assert.match(sysctl.stdout, /^vm [1-9]/m);
+    assert.match(sysctl.stdout, /^net 0\n1\n/m);
+    assert.equal((await lab.ssh('m2', 'cat /proc/sys/net/ipv4/ip_forward')).stdout.trim(), '0');
+    assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), '0');
     // /var/lib, /root and /tmp are per host too; /usr is shared.
     await lab.ssh('m2', 'echo x > /var/lib/lab-m2 && echo x > /root/lab-m2 && echo x > /tmp/lab-m2');
     const r = await lab.ssh('m3', 'ls /var/lib/lab-m2 /root/lab-m2 /tmp/lab-m2 2>&1; test -x /usr/sbin/sshd && echo usr-shared');
