@@ -10,8 +10,16 @@ export function register(program: Command): void {
     .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
     .option('--json', 'machine-readable output')
     .option('--content', 'also print the content of every non-secret file')
-    .action((opts: { file: string; json?: boolean; content?: boolean }) => {
+    .action(async (opts: { file: string; json?: boolean; content?: boolean }) => {
       const plan = buildPlan(loadSpec(opts.file));
-      process.stdout.write(opts.json ? planJson(plan) : planText(plan, { content: opts.content }));
+      await writeStdout(opts.json ? planJson(plan) : planText(plan, { content: opts.content }));
     });
+}
+
+/**
+ * Resolves once the text is handed to the OS: the CLI exits right after an action, and a pipe
+ * (`hakube plan --json | jq`) would otherwise lose everything past the first 64 KiB.
+ */
+export function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { ClusterSchema } from '../spec/schema';
+import { writeStdout } from './plan';
 
 export function clusterJsonSchema(): Record<string, unknown> {
   // io: 'input' so fields with defaults are optional, as an author writes them.
@@ -12,7 +13,7 @@ export function register(program: Command): void {
   program
     .command('schema')
     .description('Print the cluster.yaml JSON Schema (for editor completion and validation)')
-    .action(() => {
-      process.stdout.write(`${JSON.stringify(clusterJsonSchema(), null, 2)}\n`);
+    .action(async () => {
+      await writeStdout(`${JSON.stringify(clusterJsonSchema(), null, 2)}\n`);
     });
 }

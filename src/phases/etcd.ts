@@ -1,7 +1,9 @@
 /**
  * etcd (external topology, seed 000 section 4): the first member makes the PKI, then each
- * member gets its certificates, config and unit and is started, one at a time; control planes
- * that are not members get the apiserver's client certificate. Stacked etcd is kubeadm's job.
+ * member gets its certificates, config and unit and is started, one at a time, and the last one
+ * checks the cluster's health; control planes that are not members get the apiserver's client
+ * certificate. Stacked etcd is kubeadm's job. Steps are ordered so that running them host by
+ * host, in the phase's host order, is correct.
  */
 import {
   ETCD_CA,
@@ -62,9 +64,13 @@ function etcdSteps(c: Cluster): PlannedStep[] {
   for (const cp of controlPlanes(c).filter((h) => !members.some((m) => m.name === h.name))) {
     steps.push(step('etcd', cp.name, 'client-certs', 'etcd CA and apiserver client certificate for kubeadm', { files: clientCertFiles(first) }));
   }
-  steps.push(
-    step('etcd', first.name, 'health', `etcd health: every member healthy (etcdctl endpoint health, member list)`, {
-      files: [script('etcd-health', renderEtcdHealthScript(c, externalEtcdCerts))],
+  // Executors take a phase host by host, so health goes last on the last member, once every
+  // member has started. Member certificates are also client certificates: no extra copy needed.
+  const last = members[members.length - 1];
+  const memberCerts = { ca: ETCD_CA, cert: `${ETCD_PKI}/server.crt`, key: `${ETCD_PKI}/server.key` };
+  steps.splice(1 + members.length, 0,
+    step('etcd', last.name, 'health', `etcd health: every member healthy (etcdctl endpoint health, member list)`, {
+      files: [script('etcd-health', renderEtcdHealthScript(c, memberCerts))],
       commands: [runScript('etcd-health')],
     }),
   );

@@ -95,7 +95,9 @@ test('plan --json, seed 000 example: external etcd, nginx on every node', () => 
   const etcd = phase('etcd');
   assert.equal(etcd.skipped, false);
   assert.equal(etcd.concurrency, 1);
-  assert.deepEqual(etcd.steps.map((s) => s.id), ['etcd/k1/pki', 'etcd/k1/member', 'etcd/k2/member', 'etcd/k3/member', 'etcd/k1/health']);
+  // Executors run a phase host by host: health must come on the last member, after every start.
+  assert.deepEqual(etcd.steps.map((s) => s.id), ['etcd/k1/pki', 'etcd/k1/member', 'etcd/k2/member', 'etcd/k3/member', 'etcd/k3/health']);
+  assert.deepEqual(etcd.hosts, ['k1', 'k2', 'k3']);
   const k2 = etcd.steps[2];
   const key = k2.files.find((f) => f.path === '/etc/etcd/pki/server.key')!;
   assert.deepEqual(key.from, { host: 'k1', path: '/etc/etcd/pki/members/k2/server.key' });
@@ -126,6 +128,11 @@ test('plan text: phases in order, skip reasons, positions, masked secrets', () =
   const v = hakube('plan', '-f', 'examples/ha-vip.yaml');
   assert.match(v.stdout, /2\. etcd: skipped, etcd is stacked/);
   assert.match(v.stdout, /join-workers: w1, w2 \(up to 2 at a time/);
+});
+
+test('plan --json survives a slow pipe (no truncation at the pipe buffer size)', () => {
+  const r = spawnSync('sh', ['-c', 'node bin/hakube.js plan -f examples/ha-local-proxy.yaml --json | (sleep 1; wc -c)'], { encoding: 'utf8' });
+  assert.equal(Number(r.stdout.trim()), readFileSync('test/golden/ha-local-proxy/plan.json').length);
 });
 
 test('plan masks secret file contents', () => {
