@@ -693,11 +693,15 @@ func nodeTargets(c *kubeClient, f *kflags, pos []string) ([]string, []string, er
 	if _, ok := resAliases[first]; !ok || resAliases[first].resource != "nodes" {
 		return nil, nil, fmt.Errorf("resource type %s is not supported here", first)
 	}
-	if f.all {
+	if f.all || f.selector != "" {
 		var list struct {
 			Items []obj `json:"items"`
 		}
-		if err := c.do("GET", "/api/v1/nodes", nil, &list); err != nil {
+		path := "/api/v1/nodes"
+		if f.selector != "" {
+			path += "?labelSelector=" + f.selector
+		}
+		if err := c.do("GET", path, nil, &list); err != nil {
 			return nil, nil, err
 		}
 		for _, n := range list.Items {
@@ -717,7 +721,19 @@ func kubectlTaint(c *kubeClient, f *kflags) int {
 		fmt.Fprintf(os.Stderr, "error: %v\n", firstErr(err, "at least one taint update is required"))
 		return 1
 	}
+	rc := 0
 	for _, n := range names {
+		if kubectlTaintNode(c, n, specs) != 0 {
+			rc = 1
+		}
+	}
+	return rc
+}
+
+// kubectlTaintNode applies taint specs to one node; like kubectl, an error on one node does not
+// stop the others.
+func kubectlTaintNode(c *kubeClient, n string, specs []string) int {
+	{
 		var node obj
 		if err := c.do("GET", "/api/v1/nodes/"+n, nil, &node); err != nil {
 			fmt.Fprintf(os.Stderr, "Error from server (NotFound): nodes %q not found\n", n)

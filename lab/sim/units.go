@@ -192,7 +192,7 @@ func parseUnitInto(u *unit, text string) {
 				u.desc = v
 			}
 		case "Service":
-			u.svc[k] = append(u.svc[k], v)
+			u.svc[k] = append(u.svc[k], expandSpecifiers(u.name, v))
 		case "Install":
 			if k == "WantedBy" || k == "RequiredBy" {
 				u.wantedBy = append(u.wantedBy, strings.Fields(v)...)
@@ -290,4 +290,19 @@ func expandCommand(line string, env map[string]string) []string {
 		argv = append(argv, os.Expand(w, func(k string) string { return env[k] }))
 	}
 	return argv
+}
+
+// expandSpecifiers resolves the systemd specifiers packaged units use (%H, %p, %n, %i, %%).
+func expandSpecifiers(name, v string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	host, _ := os.Hostname()
+	prefix := strings.TrimSuffix(name, filepath.Ext(name))
+	inst := ""
+	if p, i, ok := strings.Cut(prefix, "@"); ok {
+		prefix, inst = p, i
+	}
+	r := strings.NewReplacer("%%", "%", "%H", host, "%p", prefix, "%n", name, "%N", strings.TrimSuffix(name, filepath.Ext(name)), "%i", inst)
+	return r.Replace(v)
 }
