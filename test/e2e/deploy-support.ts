@@ -8,6 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { progressQuery, type DeployResult } from '../../src/workflows/defs';
 import { clusterDir } from '../../lab/paths';
 import { freeSubnet, startLabFromFile, uniqueClusterName, type TestLab } from '../helpers/lab';
 import { bundleOnce, type TestServer } from '../helpers/temporal';
@@ -83,7 +85,30 @@ export function hakube(server: TestServer, args: string[], timeoutMs = 600_000):
 /** The host's own record of every simulator invocation (kubeadm, kubectl, systemctl...). */
 export async function commandLog(lab: TestLab, host: string): Promise<string[]> {
   const r = await lab.exec(host, ['cat', '/var/log/hakube-lab/commands.log']);
-  return r.code === 0 ? r.stdout.split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(' ') + 1)) : [];
+  if (r.code !== 0) return [];
+  // "<time>\t<what>\t<command line>": keep the command line only.
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t').slice(2).join('\t'));
 }
 
 export const count = (lines: string[], re: RegExp): number => lines.filter((l) => re.test(l)).length;
+
+/** The run's result, or a failure naming what it waits for: a stuck deploy must not hang a test. */
+export async function resultUnlessWaiting(handle: WorkflowHandle): Promise<DeployResult> {
+  let done = false;
+  const watch = (async () => {
+    while (!done) {
+      await new Promise((r) => setTimeout(r, 2000));
+      if (done) return;
+      const p = await handle.query(progressQuery).catch(() => undefined);
+      if (p?.state === 'waiting') throw new Error(`deploy waits for the operator: ${JSON.stringify(p.waiting)}`);
+    }
+  })();
+  try {
+    return (await Promise.race([handle.result(), watch])) as DeployResult;
+  } finally {
+    done = true;
+  }
+}
