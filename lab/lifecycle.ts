@@ -71,19 +71,24 @@ export async function labUp(spec: LabSpec, opts: UpOptions = {}): Promise<LabSta
   await ensureHostLinks(state, state.hosts);
   await ensureClientKey(state);
   await ensureHostKeys(state);
-  await pool(state.hosts, CONCURRENCY, (h) => bootHost(state, h));
+  // One pass over /proc for the whole lab rather than one per host.
+  const running = pidsByNetns(state.hosts.map((h) => h.netns));
+  await pool(state.hosts, CONCURRENCY, (h) => bootHost(state, h, running.get(h.netns)));
   writeKnownHosts(state);
   writeState(state);
   return state;
 }
 
-/** Boots the host if it is off, starts its sshd if it is down; waits until SSH answers. */
-export async function bootHost(state: LabState, h: LabHostState): Promise<void> {
+/**
+ * Boots the host if it is off, starts its sshd if it is down; waits until SSH answers.
+ * `pids`: the host's processes when the caller already looked them up.
+ */
+export async function bootHost(state: LabState, h: LabHostState, pids?: number[]): Promise<void> {
   prepareHostDirs(state, h);
   let booted = false;
   if (!pidInNetns(h.holderPid, h.netns)) {
     // Leftovers of a half-dead host would keep its old mounts: power it off fully first.
-    await killAndWait(netnsPids(h.netns));
+    await killAndWait(pids ?? netnsPids(h.netns));
     h.holderPid = await startHolderRetrying(h);
     h.sshdPid = undefined;
     booted = true;
