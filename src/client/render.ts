@@ -62,13 +62,16 @@ export function diffEvents(prev: Progress | undefined, next: Progress): string[]
   const out: string[] = [];
   for (const ph of next.phases) {
     const before = prev?.phases.find((x) => x.name === ph.name);
-    if (before?.status !== ph.status && ph.status !== 'pending') out.push(phaseLine(ph));
+    const changed = before?.status !== ph.status && ph.status !== 'pending';
+    // A phase is announced before its hosts start, and declared done or waiting after they end.
+    if (changed && ph.status === 'running') out.push(phaseLine(ph));
     for (const h of ph.hosts) {
       const hb = before?.hosts.find((x) => x.host === h.host);
       if (hb?.status === h.status && hb.attempts === h.attempts) continue;
       if (h.status === 'pending') continue;
       out.push(hostLine(ph, h));
     }
+    if (changed && ph.status !== 'running') out.push(phaseLine(ph));
   }
   if (next.waiting && (!prev?.waiting || prev.waiting.error !== next.waiting.error || prev.waiting.hosts.join() !== next.waiting.hosts.join())) {
     out.push(...renderWaiting(next));

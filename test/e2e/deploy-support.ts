@@ -4,7 +4,7 @@
  * subprocess against the test server, and the hosts' own command logs.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Worker } from '@temporalio/worker';
@@ -16,6 +16,7 @@ import { bundleOnce, type TestServer } from '../helpers/temporal';
 import { loadSpec } from '../../src/spec/load';
 import type { Cluster } from '../../src/spec/types';
 import { createActivities } from '../../src/activities';
+import { kubeconfigPath } from '../../src/activities/kubeconfig';
 import { SshPool } from '../../src/ssh';
 
 export const ROOT = path.join(__dirname, '../..');
@@ -111,4 +112,9 @@ export async function resultUnlessWaiting(handle: WorkflowHandle): Promise<Deplo
   } finally {
     done = true;
   }
+}
+
+/** The worker saved the cluster's admin.conf under HAKUBE_HOME: a test removes what it caused. */
+export function dropKubeconfig(cluster: string | undefined): void {
+  if (cluster) rmSync(path.dirname(kubeconfigPath(cluster)), { recursive: true, force: true });
 }

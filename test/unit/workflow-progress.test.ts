@@ -60,7 +60,7 @@ test('plain output prints only what changed, and the operator hint when waiting'
   phaseOf(b, 'prep').status = 'done';
   for (const h of phaseOf(b, 'prep').hosts) h.status = 'done';
   const first = diffEvents(a, b);
-  assert.deepEqual(first, ['[prep] done', '[prep] m1: done (1 steps)', '[prep] m2: done (1 steps)']);
+  assert.deepEqual(first, ['[prep] m1: done (1 steps)', '[prep] m2: done (1 steps)', '[prep] done']);
   assert.deepEqual(diffEvents(b, structuredClone(b)), []);
   const c = structuredClone(b);
   c.state = 'waiting';
