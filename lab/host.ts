@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runRaw, RunResult, sleep } from './exec';
 import { labBinDir } from './paths';
 import { LabHostState, LabState } from './state';
-import { sshdConfig } from './sshd';
+import { authorizedKeysPath, HOST_SSH_DIR, sshdConfig } from './sshd';
 
 /** root's PATH on a Debian host, with the fault shims' /usr/local/sbin first. */
 export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -25,16 +25,29 @@ const OVERLAYS = [
   ['/var/log', 'var-log'],
 ] as const;
 
+/** Paths on the machine. `sshd` is the host's /etc/ssh/hakube-lab, seen through its upper dir. */
 export function hostPaths(h: LabHostState) {
+  const sshd = join(h.dir, 'etc', 'upper', HOST_SSH_DIR.replace(/^\/etc\//, ''));
   return {
     shims: join(h.dir, 'shims'),
-    sshd: join(h.dir, 'sshd'),
-    hostKey: join(h.dir, 'sshd', 'ssh_host_ed25519_key'),
-    sshdConfig: join(h.dir, 'sshd', 'sshd_config'),
-    sshdLog: join(h.dir, 'sshd', 'sshd.log'),
+    sshd,
+    hostKey: join(sshd, 'ssh_host_ed25519_key'),
+    sshdConfig: join(sshd, 'sshd_config'),
+    authorizedKeys: join(sshd, 'authorized_keys'),
+    /** sshd's own stderr before it opens its log (/var/log/hakube-lab/sshd.log in the host). */
+    sshdStderr: join(h.dir, 'sshd.stderr'),
     bootLog: join(h.dir, 'lab-boot.log'),
     upper: (sub: string) => join(h.dir, sub, 'upper'),
   };
+}
+
+/**
+ * Writes a file only when its content differs: a running host's overlay must not see its
+ * upper dir change under it for nothing (reconciling `lab up` rewrites the same content).
+ */
+function writeIfChanged(path: string, content: string, mode = 0o644): void {
+  if (existsSync(path) && readFileSync(path, 'utf8') === content) return;
+  writeFileSync(path, content, { mode });
 }
 
 /** Creates the host's on-disk directories and first-boot files (hostname, hosts, machine-id). Idempotent. */
@@ -44,7 +57,8 @@ export function prepareHostDirs(state: LabState, h: LabHostState): void {
     mkdirSync(join(h.dir, sub, 'upper'), { recursive: true });
     mkdirSync(join(h.dir, sub, 'work'), { recursive: true });
   }
-  for (const d of ['root', 'tmp', 'shims', 'sshd']) mkdirSync(join(h.dir, d), { recursive: true });
+  for (const d of ['root', 'tmp', 'shims']) mkdirSync(join(h.dir, d), { recursive: true });
+  mkdirSync(p.sshd, { recursive: true });
   chmodSync(join(h.dir, 'tmp'), 0o1777);
   chmodSync(join(h.dir, 'root'), 0o700);
   const etc = p.upper('etc');
@@ -54,12 +68,14 @@ export function prepareHostDirs(state: LabState, h: LabHostState): void {
   if (!existsSync(join(etc, 'hosts'))) {
     writeFileSync(join(etc, 'hosts'), `127.0.0.1\tlocalhost\n${h.address}\t${h.name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
   }
-  writeFileSync(p.sshdConfig, sshdConfig(state, h));
+  writeIfChanged(p.sshdConfig, sshdConfig(state, h));
+  writeIfChanged(p.authorizedKeys, readFileSync(authorizedKeysPath(state.cluster), 'utf8'), 0o600);
 }
 
 // Runs inside the new namespaces. `set -e`: a host with a half-made /etc must not boot.
 const HOLDER_SCRIPT = `set -e
 d="$1"; name="$2"; labbin="$3"
+exec 3<"$d/root" 4<"$d/tmp"
 hostname "$name"
 # First, while the machine's /tmp and /run are still visible (the dir may live there).
 if [ -d "$labbin" ]; then mount --bind "$labbin" /usr/local/bin; fi
@@ -70,8 +86,11 @@ for m in /etc:etc /var/lib:var-lib /var/log:var-log; do
   t="\${m%%:*}"; s="\${m#*:}"
   mount -t overlay "hakube-lab-$s" -o "lowerdir=$t,upperdir=$d/$s/upper,workdir=$d/$s/work" "$t"
 done
-mount --bind "$d/root" /root
-mount --bind "$d/tmp" /tmp
+# The checkout may itself live under /root or /tmp: reach both sources through descriptors
+# opened before either is covered.
+mount --no-canonicalize --bind /proc/self/fd/3 /root
+mount --no-canonicalize --bind /proc/self/fd/4 /tmp
+exec 3<&- 4<&-
 # Kernel settings outside a netns are the machine's (and every other host's): read-only here,
 # as /sys. net.* is per network namespace, so the host may set its own.
 mount -t sysfs -o ro sysfs /sys 2>/dev/null || true
@@ -141,7 +160,7 @@ export function execInHost(holderPid: number, argv: string[], opts: { input?: st
 
 export function startSshd(h: LabHostState, holderPid: number): number {
   const p = hostPaths(h);
-  return spawnInHost(holderPid, ['/usr/sbin/sshd', '-D', '-f', p.sshdConfig, '-E', p.sshdLog], p.sshdLog);
+  return spawnInHost(holderPid, ['/usr/sbin/sshd', '-D', '-f', `${HOST_SSH_DIR}/sshd_config`, '-E', '/var/log/hakube-lab/sshd.log'], p.sshdStderr);
 }
 
 /**

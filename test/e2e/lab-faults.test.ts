@@ -1,5 +1,5 @@
 /**
- * `lab fault`: command faults (fail N times, hang, clear; kept across a restart), sshd stop and
+ * `lab fault` on a lab kept under /tmp: command faults (fail N times, hang, clear; kept across a restart), sshd stop and
  * start, link cuts, and the simulators' hooks (/usr/local/bin from the lab-bin dir, lab-boot run
  * at every boot).
  */
@@ -13,7 +13,9 @@ import { startLab, TestLab } from '../helpers/lab';
 describe('lab faults', () => {
   let lab: TestLab;
   let bin: string;
+  let root: string;
   const savedBin = process.env.HAKUBE_LAB_BIN;
+  const savedRoot = process.env.HAKUBE_LAB_ROOT;
 
   before(async () => {
     // Stand-ins for the simulators: a command on /usr/local/bin and a lab-boot that records boots.
@@ -22,13 +24,20 @@ describe('lab faults', () => {
     writeFileSync(join(bin, 'lab-boot'), '#!/bin/sh\necho "boot $(hostname) $(date +%s%N)" >> /var/log/lab-boots\n');
     for (const f of ['labtool', 'lab-boot']) chmodSync(join(bin, f), 0o755);
     process.env.HAKUBE_LAB_BIN = bin;
+    // The lab's own files under /tmp, which every host replaces with its own /tmp (a checkout
+    // in /tmp, as a CI clone may be): hosts must boot all the same.
+    root = mkdtempSync(join(tmpdir(), 'hakube-lab-root-'));
+    process.env.HAKUBE_LAB_ROOT = root;
     lab = await startLab({ prefix: 'faults', hosts: ['f1', 'f2'] });
   });
   after(async () => {
     await lab?.down();
-    if (savedBin === undefined) delete process.env.HAKUBE_LAB_BIN;
-    else process.env.HAKUBE_LAB_BIN = savedBin;
+    for (const [k, v] of [['HAKUBE_LAB_BIN', savedBin], ['HAKUBE_LAB_ROOT', savedRoot]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     rmSync(bin, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   });
 
   /** Boots recorded by lab-boot (it runs detached: give it a moment to reach `expected`). */
