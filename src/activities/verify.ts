@@ -8,10 +8,11 @@ import type { PlannedStep } from '../plan/types';
 import { executeStep, type SshPool } from '../ssh';
 import type { Cluster } from '../spec/types';
 import type { HealthCheck, HealthReport } from '../workflows/defs';
+import { scrubSecrets } from './tail';
 import { targetFor } from './targets';
 
 function lastLine(text: string): string {
-  return (text.trim().split('\n').slice(-1)[0] ?? '').slice(0, 240);
+  return scrubSecrets((text.trim().split('\n').slice(-1)[0] ?? '').slice(0, 240));
 }
 
 export async function verifySteps(pool: SshPool, spec: Cluster, steps: PlannedStep[]): Promise<HealthReport> {
