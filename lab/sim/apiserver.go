@@ -563,6 +563,13 @@ func (s *apiServer) list(w http.ResponseWriter, r *http.Request, ref resRef) {
 		}
 		items = append(items, s.decorate(iref, o, kv.ModRevision))
 	}
+	if ref.resource == "pods" && ref.group == "" {
+		for _, o := range s.virtualPods(ref.ns) {
+			if sel.matches(labelsOf(o)) && fsel.matches(fieldsOf(o)) {
+				items = append(items, o)
+			}
+		}
+	}
 	writeJSON(w, 200, obj{"apiVersion": ref.gv(), "kind": kindOf(ref.resource) + "List",
 		"metadata": obj{"resourceVersion": fmt.Sprint(rev)}, "items": items})
 }

@@ -111,6 +111,8 @@ func (s *apiServer) controllersOnRead(ref resRef, o obj) {
 		s.signClusterInfo(o)
 	case ref.resource == "nodes":
 		nodeLifecycle(o)
+	case ref.resource == "deployments" && ref.group == "apps":
+		s.deploymentStatus(o, s.nodeViews())
 	}
 }
 

@@ -57,6 +57,9 @@ func kubeadmMain(args []string) int {
 	if isPhase || hasFlag(args, "help") || hasFlag(args, "h") || hasFlag(args, "dry-run") {
 		return execReal(args)
 	}
+	if isImagesPull(args) {
+		return imagesPull(args)
+	}
 	switch sub {
 	case "init":
 		return kubeadmInit(args)
@@ -395,6 +398,41 @@ func runRealFiltered(args []string, dropPrefix string) int {
 			return ee.ExitCode()
 		}
 		return 1
+	}
+	return 0
+}
+
+func isImagesPull(args []string) bool {
+	var words []string
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			words = append(words, a)
+		}
+	}
+	return len(words) >= 3 && words[0] == "config" && words[1] == "images" && words[2] == "pull"
+}
+
+// imagesPull stands in for `kubeadm config images pull`, which needs a CRI runtime: the image list
+// comes from the real `config images list` with the same flags, each reported as pulled.
+func imagesPull(args []string) int {
+	list := make([]string, 0, len(args))
+	for _, a := range args {
+		if a == "pull" {
+			a = "list"
+		}
+		list = append(list, a)
+	}
+	cmd := exec.Command(realKubeadm(), list...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		return 1
+	}
+	for _, img := range strings.Fields(string(out)) {
+		fmt.Printf("[config/images] Pulled %s\n", img)
 	}
 	return 0
 }

@@ -70,7 +70,7 @@ func resForKind(apiVersion, kind string) (resInfo, bool) {
 type kflags struct {
 	kubeconfig, namespace, output, timeout, forCond, selector string
 	files                                                     []string
-	all, allNamespaces                                        bool
+	all, allNamespaces, noHeaders                             bool
 	pos                                                       []string
 }
 
@@ -111,6 +111,8 @@ func parseKubectl(args []string) *kflags {
 			f.allNamespaces = true
 		} else if a == "--all" {
 			f.all = true
+		} else if a == "--no-headers" || a == "--no-headers=true" {
+			f.noHeaders = true
 		} else if strings.HasPrefix(a, "-") && len(a) > 1 {
 			// --overwrite, --ignore-not-found, -w ... accepted
 		} else {
@@ -156,6 +158,8 @@ func kubectlMain(args []string) int {
 		return kubectlLabel(c, f)
 	case "wait":
 		return kubectlWait(c, f)
+	case "rollout":
+		return kubectlRollout(c, f)
 	case "cluster-info":
 		fmt.Printf("Kubernetes control plane is running at %s\n", c.server)
 		return 0
@@ -283,7 +287,13 @@ func kubectlGet(c *kubeClient, f *kflags) int {
 		}
 		return 0
 	}
-	printTable(ri, items, f)
+	var buf bytes.Buffer
+	printTable(&buf, ri, items, f)
+	out := buf.String()
+	if f.noHeaders {
+		_, out, _ = strings.Cut(out, "\n")
+	}
+	fmt.Print(out)
 	return 0
 }
 
@@ -338,8 +348,8 @@ func nodeRoles(o obj) string {
 	return strings.Join(roles, ",")
 }
 
-func printTable(ri resInfo, items []obj, f *kflags) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
+func printTable(out io.Writer, ri resInfo, items []obj, f *kflags) {
+	w := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
 	defer w.Flush()
 	wide := f.output == "wide"
 	nsCol := f.allNamespaces && ri.namespaced
@@ -907,6 +917,48 @@ func kubectlWait(c *kubeClient, f *kflags) int {
 			if len(items) == 0 {
 				fmt.Fprintln(os.Stderr, "error: no matching resources found")
 			}
+			return 1
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// kubectlRollout: `rollout status deployment/NAME` waits until every replica is ready.
+func kubectlRollout(c *kubeClient, f *kflags) int {
+	if len(f.pos) < 3 || f.pos[1] != "status" {
+		fmt.Fprintln(os.Stderr, "error: only `kubectl rollout status deployment/NAME` is supported")
+		return 1
+	}
+	ri, names, err := splitResArgs(f.pos[2:])
+	if err != nil || ri.resource != "deployments" || len(names) != 1 {
+		fmt.Fprintln(os.Stderr, "error: only `kubectl rollout status deployment/NAME` is supported")
+		return 1
+	}
+	timeout := 10 * time.Minute
+	if d, err := time.ParseDuration(f.timeout); err == nil && d > 0 {
+		timeout = d
+	}
+	deadline := time.Now().Add(timeout)
+	said := -1
+	for {
+		var d obj
+		if err := c.do("GET", nsPath("apps", "v1", f.ns(), "deployments")+"/"+names[0], nil, &d); err != nil {
+			fmt.Fprintf(os.Stderr, "Error from server (NotFound): deployments.apps %q not found\n", names[0])
+			return 1
+		}
+		sp, _ := d["spec"].(map[string]any)
+		st, _ := d["status"].(map[string]any)
+		want, ready := num(sp["replicas"], 1), num(st["readyReplicas"], 0)
+		if ready >= want {
+			fmt.Printf("deployment %q successfully rolled out\n", names[0])
+			return 0
+		}
+		if ready != said {
+			fmt.Printf("Waiting for deployment %q rollout to finish: %d of %d updated replicas are available...\n", names[0], ready, want)
+			said = ready
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintln(os.Stderr, "error: timed out waiting for the condition")
 			return 1
 		}
 		time.Sleep(time.Second)

@@ -115,6 +115,7 @@ func (k *kubelet) loadConfig() bool {
 	cfgPath := k.flags["config"]
 	var cfg struct {
 		StaticPodPath      string `yaml:"staticPodPath"`
+		FailSwapOn         *bool  `yaml:"failSwapOn"`
 		HealthzBindAddress string `yaml:"healthzBindAddress"`
 		HealthzPort        int    `yaml:"healthzPort"`
 	}
@@ -129,6 +130,14 @@ func (k *kubelet) loadConfig() bool {
 		}
 		if i%5 == 0 {
 			log.Printf("failed to load kubelet config file, path: %s, error: %v (waiting for it)", cfgPath, err)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	// Like the real kubelet, refuse to run with swap on unless failSwapOn is false; systemd would
+	// restart it every 10 s, so wait and re-check instead.
+	for i := 0; swapOn() && (cfg.FailSwapOn == nil || *cfg.FailSwapOn) && k.flags["fail-swap-on"] != "false"; i++ {
+		if i%5 == 0 {
+			log.Printf("failed to run Kubelet: running with swap on is not supported, please disable swap or set --fail-swap-on flag to false")
 		}
 		time.Sleep(2 * time.Second)
 	}

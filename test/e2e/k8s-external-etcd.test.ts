@@ -120,4 +120,18 @@ describe('seed 000 by hand: external etcd, nginx on every node, apiserver on 544
     const taints = (await ok(lab, 'k2', `${ADMIN} get node k1 -o jsonpath={.spec.taints}`)).stdout.trim();
     assert.equal(taints, '[]');
   });
+
+  it('runs the seed\'s test deployment and service', async () => {
+    await put(lab, 'k1', '/root/test-nginx.yaml', fixture('test-nginx.yaml'));
+    const applied = await ok(lab, 'k1', `${ADMIN} apply -f /root/test-nginx.yaml`);
+    assert.match(applied.stdout, /deployment.apps\/test-nginx created\nservice\/test-nginx created/);
+    const deploy = await ok(lab, 'k3', `${ADMIN} get deployments`);
+    assert.match(deploy.stdout, /^test-nginx\s+3\/3\s+3\s+3\s/m);
+    const pods = (await ok(lab, 'k2', `${ADMIN} get pods -o wide`)).stdout.trim().split('\n').slice(1);
+    assert.equal(pods.length, 3, pods.join('\n'));
+    for (const p of pods) assert.match(p, /^test-nginx-\S+\s+1\/1\s+Running\s+0\s+\S+\s+\S+\s+k[1-4]\s/);
+    // CoreDNS (kubeadm's addon) is scheduled too, now that nodes are Ready
+    assert.match((await ok(lab, 'k1', `${ADMIN} get pods -n kube-system`)).stdout, /^coredns-\S+\s+1\/1\s+Running/m);
+    assert.match((await ok(lab, 'k1', `${ADMIN} get svc test-nginx`)).stdout, /^test-nginx\s/m);
+  });
 });
