@@ -10,10 +10,11 @@ import (
 )
 
 // labkube-fault: the simulators' fault kinds, run inside a lab host by lab/faults/sim-*.ts.
-//   expire-tokens   every bootstrap token expires now (the token cleaner then removes it)
-//   expire-certs    the uploaded kubeadm-certs secret expires now (its TTL-proxy token expires)
-//   kill-apiserver  SIGKILL the apiserver stand-in on this host (the kubelet restarts it later)
-//   kill-etcd       SIGKILL the etcd member on this host (the kubelet restarts it later)
+//
+//	expire-tokens   every bootstrap token expires now (the token cleaner then removes it)
+//	expire-certs    the uploaded kubeadm-certs secret expires now (its TTL-proxy token expires)
+//	kill-apiserver  SIGKILL the apiserver stand-in on this host (the kubelet restarts it later)
+//	kill-etcd       SIGKILL the etcd member on this host (the kubelet restarts it later)
 func faultMain(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "usage: labkube-fault expire-tokens|expire-certs|kill-apiserver|kill-etcd")

@@ -18,7 +18,7 @@ import (
 
 type resInfo struct {
 	group, version, resource string
-	namespaced             bool
+	namespaced               bool
 }
 
 var resAliases = map[string]resInfo{}
@@ -640,9 +640,9 @@ func kubectlDelete(c *kubeClient, f *kflags) int {
 		}
 	}
 	type target struct {
-		ri         resInfo
-		ns, name   string
-		kind       string
+		ri       resInfo
+		ns, name string
+		kind     string
 	}
 	var ts []target
 	if len(f.files) > 0 {

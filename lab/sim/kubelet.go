@@ -351,7 +351,7 @@ func (k *kubelet) nodeStatus() obj {
 		"lastHeartbeatTime": now, "lastTransitionTime": now}
 	if !ready {
 		readyCond = obj{"type": "Ready", "status": "False", "reason": "KubeletNotReady",
-			"message": "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized",
+			"message":           "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized",
 			"lastHeartbeatTime": now, "lastTransitionTime": now}
 	}
 	cond := func(t, reason, msg string) obj {
@@ -367,8 +367,8 @@ func (k *kubelet) nodeStatus() obj {
 			cond("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
 			readyCond,
 		},
-		"addresses": []any{obj{"type": "InternalIP", "address": k.nodeIP}, obj{"type": "Hostname", "address": k.nodeName}},
-		"capacity":  obj{"cpu": fmt.Sprint(runtime.NumCPU()), "memory": "2014360Ki", "pods": "110", "ephemeral-storage": "20470Mi"},
+		"addresses":   []any{obj{"type": "InternalIP", "address": k.nodeIP}, obj{"type": "Hostname", "address": k.nodeName}},
+		"capacity":    obj{"cpu": fmt.Sprint(runtime.NumCPU()), "memory": "2014360Ki", "pods": "110", "ephemeral-storage": "20470Mi"},
 		"allocatable": obj{"cpu": fmt.Sprint(runtime.NumCPU()), "memory": "1911960Ki", "pods": "110", "ephemeral-storage": "18865Mi"},
 		"nodeInfo": obj{"kubeletVersion": version, "kubeProxyVersion": version, "containerRuntimeVersion": "containerd://1.7.28",
 			"osImage": "Debian GNU/Linux 12 (bookworm)", "kernelVersion": kernel, "operatingSystem": "linux", "architecture": runtime.GOARCH,
