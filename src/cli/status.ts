@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
 import { deployHandle, describeDeploy, queryProgress, webUiLink } from '../client/deploy';
 import { exitCodeFor, follow } from '../client/follow';
+import { closedRunSummary } from '../client/closed';
 import { withLiveSteps } from '../client/live';
 import { renderBoard } from '../client/render';
 import { renderSummary } from '../client/summary';
@@ -22,9 +23,19 @@ export function register(program: Command): void {
   addConnectionOptions(cmd).action(async (cluster: string, flags: StatusFlags) => {
     const client = await connectClient(flags);
     try {
-      await describeDeploy(client, cluster);
+      const desc = await describeDeploy(client, cluster);
       const handle = deployHandle(client, cluster);
       const link = webUiLink(handle.workflowId, client.options.namespace);
+      if (desc.status.name !== 'RUNNING' && !flags.json) {
+        // A finished run: the query needs a worker, the result does not.
+        const answered = await queryProgress(handle, 3000).catch(() => undefined);
+        if (!answered) {
+          const closed = await closedRunSummary(handle, desc.status.name);
+          process.stdout.write(`${closed.text}\nWeb UI: ${link}\n`);
+          process.exitCode = closed.exitCode;
+          return;
+        }
+      }
       if (flags.json) {
         const p = await withLiveSteps(client, await queryProgress(handle));
         process.stdout.write(JSON.stringify(p, null, 2) + '\n');

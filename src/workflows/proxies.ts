@@ -8,7 +8,7 @@ import type { Duration } from '@temporalio/common';
 import type { HakubeActivities } from '../activities/types';
 
 export interface DeployOptions {
-  /** Attempts of one host's phase run before the workflow compensates / asks the operator. */
+  /** Attempts of one host's phase run before the workflow compensates / asks the operator (default 5). */
   hostAttempts?: number;
   /** First retry delay, e.g. "5s"; doubles up to 1m. */
   retryInterval?: Duration;
@@ -18,6 +18,8 @@ export interface DeployOptions {
 }
 
 // Errors that a retry cannot fix: the operator must act (src/ssh maps its typed errors to these).
+// Dropped SSH connections and apt/dpkg locks pass within a minute or so: 5 attempts span ~75 s.
+const DEFAULT_ATTEMPTS = 5;
 const NON_RETRYABLE = ['SshAuthError', 'HostKeyMismatchError', 'HostKeyUnknownError', 'SshHandshakeError', 'InvalidCommandError', 'PreconditionUnmet', 'SpecInvalid'];
 
 export function activitiesFor(options: DeployOptions = {}): ActivityInterfaceFor<HakubeActivities> {
@@ -25,7 +27,7 @@ export function activitiesFor(options: DeployOptions = {}): ActivityInterfaceFor
     startToCloseTimeout: '45m',
     heartbeatTimeout: options.heartbeatTimeout ?? '60s',
     retry: {
-      maximumAttempts: options.hostAttempts ?? 3,
+      maximumAttempts: options.hostAttempts ?? DEFAULT_ATTEMPTS,
       initialInterval: options.retryInterval ?? '5s',
       backoffCoefficient: 2,
       maximumInterval: '1m',

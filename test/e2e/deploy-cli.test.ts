@@ -28,7 +28,7 @@ before(async () => {
   running = worker.run();
 });
 after(async () => {
-  worker?.shutdown();
+  if (worker?.getState() === 'RUNNING') worker.shutdown();
   await running;
   await server?.stop();
 });
@@ -82,6 +82,13 @@ test('deploy, status, logs, list, skip and retry from the command line', async (
   const late = await hakube(server, ['retry', 'ha-vip']);
   assert.equal(late.code, 2);
   assert.match(late.stderr, /not running \(completed\)/);
+  // With no worker left to answer queries, a finished run is still reported from its result.
+  worker.shutdown();
+  await running;
+  const closed = await hakube(server, ['status', 'ha-vip']);
+  assert.equal(closed.code, 0, closed.stderr);
+  assert.match(closed.stdout, /ha-vip: done \(run completed; start a worker for step detail\)/);
+  assert.match(closed.stdout, /skipped hosts: w2/);
   const missing = await hakube(server, ['status', 'no-such-cluster']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no deploy of no-such-cluster found/);
