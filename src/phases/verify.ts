@@ -4,13 +4,13 @@
  * (seed 001) or a test deployment and service (seed 000).
  */
 import { renderEtcdHealthScript } from '../render/etcd';
-import { ADMIN_CONF, HAKUBE_DIR, KUBEADM_ETCD_CA, KUBELET_CONF } from '../render/paths';
-import { healthzServer, renderNodesReadyScript, renderTestWorkload, renderTestWorkloadScript, renderVipDrillScript } from '../render/verify';
-import { controlPlaneEndpoint, isControlPlane, master0, nodes } from '../spec/topology';
+import { HAKUBE_DIR, KUBEADM_ETCD_CA } from '../render/paths';
+import { nodesReadyArgv, renderHealthzScript, renderTestWorkload, renderTestWorkloadScript, renderVipDrillScript } from '../render/verify';
+import { controlPlaneEndpoint, master0, nodes } from '../spec/topology';
 import type { Cluster } from '../spec/types';
 import type { PlannedStep } from '../plan/types';
 import { externalEtcdCerts } from './etcd';
-import { cmd, file, runScript, script, step } from './step';
+import { cmd, file, kubectl, runScript, script, step } from './step';
 import type { PhaseModule } from './types';
 
 export const stackedEtcdCerts = { ca: KUBEADM_ETCD_CA, cert: '/etc/kubernetes/pki/apiserver-etcd-client.crt', key: '/etc/kubernetes/pki/apiserver-etcd-client.key' };
@@ -19,8 +19,7 @@ function verifySteps(c: Cluster): PlannedStep[] {
   const m0 = master0(c).name;
   const steps: PlannedStep[] = [
     step('verify', m0, 'nodes-ready', `every node Ready (${nodes(c).length})`, {
-      files: [script('verify-nodes', renderNodesReadyScript(c))],
-      commands: [runScript('verify-nodes')],
+      commands: [cmd(...nodesReadyArgv(c)), kubectl('get', 'nodes', '-o', 'wide')],
     }),
     step('verify', m0, 'etcd-health', 'etcd endpoint health and member list', {
       files: [script('verify-etcd', renderEtcdHealthScript(c, c.spec.etcd.topology === 'stacked' ? stackedEtcdCerts : externalEtcdCerts))],
@@ -28,10 +27,10 @@ function verifySteps(c: Cluster): PlannedStep[] {
     }),
   ];
   for (const h of nodes(c)) {
-    const kubeconfig = isControlPlane(h) ? ADMIN_CONF : KUBELET_CONF;
     steps.push(
       step('verify', h.name, 'healthz', `apiserver healthz through ${controlPlaneEndpoint(c)}`, {
-        commands: [cmd('kubectl', '--kubeconfig', kubeconfig, '--server', healthzServer(c), 'get', '--raw', '/healthz')],
+        files: [script('verify-healthz', renderHealthzScript(c))],
+        commands: [runScript('verify-healthz')],
       }),
     );
   }
@@ -46,7 +45,7 @@ function verifySteps(c: Cluster): PlannedStep[] {
   if (c.spec.loadBalancer.type === 'local-proxy') {
     const manifest = `${HAKUBE_DIR}/verify-workload.yaml`;
     steps.push(
-      step('verify', m0, 'test-workload', 'test deployment and service roll out (then removed)', {
+      step('verify', m0, 'test-workload', 'test deployment and service created through the API (then removed)', {
         files: [file(manifest, renderTestWorkload(c)), script('verify-workload', renderTestWorkloadScript(c, manifest))],
         commands: [runScript('verify-workload')],
       }),

@@ -6,23 +6,33 @@ import { toYamlDocs } from './yaml';
 
 const K = `kubectl --kubeconfig ${ADMIN_CONF}`;
 
-export function renderNodesReadyScript(c: Cluster, timeoutSeconds = 300): string {
-  const names = nodes(c).map((h) => h.name).join(' ');
+/** `kubectl wait` for every node by name: one command, kubectl's own timeout and output. */
+export function nodesReadyArgv(c: Cluster, timeoutSeconds = 300): string[] {
+  return ['kubectl', '--kubeconfig', ADMIN_CONF, 'wait', '--for=condition=Ready', 'node', ...nodes(c).map((h) => h.name), `--timeout=${timeoutSeconds}s`];
+}
+
+/** curl or wget, whichever the host has: both ship on the distributions kubeadm supports. */
+const PROBE = `probe() {
+    if command -v curl >/dev/null 2>&1; then
+        curl --silent --show-error --insecure --max-time 3 "$1"
+    else
+        wget -q --no-check-certificate -T 3 -O - "$1"
+    fi
+}`;
+
+/** The apiserver's /healthz through the load balancer (anonymous, as kubeadm allows), retried briefly. */
+export function renderHealthzScript(c: Cluster): string {
   return `#!/bin/sh
-# Rendered by hakube: wait until every node of ${c.metadata.name} is registered and Ready.
-NODES="${names}"
-deadline=$(( $(date +%s) + ${timeoutSeconds} ))
-while :; do
-    waiting=""
-    for n in $NODES; do
-        s=$(${K} get node "$n" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
-        [ "$s" = "True" ] || waiting="$waiting $n"
-    done
-    [ -z "$waiting" ] && break
-    if [ "$(date +%s)" -ge "$deadline" ]; then echo "nodes not Ready after ${timeoutSeconds}s:$waiting" >&2; ${K} get nodes -o wide >&2; exit 1; fi
-    sleep 3
+# Rendered by hakube: apiserver health through ${controlPlaneEndpoint(c)} from this host.
+URL=https://${controlPlaneEndpoint(c)}/healthz
+${PROBE}
+i=0
+until out=$(probe "$URL") && [ "$out" = ok ]; do
+    i=$((i + 1))
+    if [ "$i" -ge 15 ]; then echo "GET $URL: \${out:-no answer}" >&2; exit 1; fi
+    sleep 2
 done
-${K} get nodes -o wide
+echo "GET $URL: $out"
 `;
 }
 
@@ -37,8 +47,9 @@ VIP=${lb.vip}
 PORT=${lb.port}
 M=${KEEPALIVED_MANIFEST}
 P=${STATE_DIR}/keepalived.yaml.drill
+${PROBE}
 holds() { ip -o addr show | grep -qw "$VIP"; }
-healthz() { ${K} --server "https://$VIP:$PORT" get --raw /healthz >/dev/null 2>&1; }
+healthz() { [ "$(probe "https://$VIP:$PORT/healthz" 2>/dev/null)" = ok ]; }
 wait_for() { i=0; until "$@"; do i=$((i + 1)); [ "$i" -ge 90 ] && return 1; sleep 1; done; }
 not_holds() { ! holds; }
 
@@ -73,16 +84,19 @@ export function renderTestWorkload(c: Cluster): string {
   ]);
 }
 
+/**
+ * Seed 000's test deployment and service, checked through the API: both created and readable,
+ * then removed. Rollout is not awaited: its image may be unreachable from a private network
+ * (seed 001's registry warning), and that is not the cluster's fault.
+ */
 export function renderTestWorkloadScript(c: Cluster, manifest: string): string {
   return `#!/bin/sh
 # Rendered by hakube: seed 000's test deployment and service on ${c.metadata.name}; removed again after.
 set -e
+trap '${K} delete -f ${manifest} --ignore-not-found >/dev/null 2>&1' EXIT
 ${K} apply -f ${manifest}
-${K} rollout status deployment/hakube-verify --timeout=180s
-${K} get service hakube-verify -o wide
-${K} get endpoints hakube-verify
-${K} delete -f ${manifest} --ignore-not-found
+${K} get deployment hakube-verify
+${K} get service hakube-verify
 `;
 }
 
-export const healthzServer = (c: Cluster) => `https://${controlPlaneEndpoint(c)}`;

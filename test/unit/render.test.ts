@@ -30,7 +30,7 @@ import {
   renderUnitApplyScript,
   renderUnitOkScript,
 } from '../../src/render/system';
-import { renderNodesReadyScript, renderTestWorkload, renderVipDrillScript } from '../../src/render/verify';
+import { renderHealthzScript, renderTestWorkload, renderTestWorkloadScript, renderVipDrillScript } from '../../src/render/verify';
 import { renderEtcdMemberRemoveScript, renderJoinResetScript } from '../../src/render/reset';
 import { externalEtcdCerts } from '../../src/phases/etcd';
 import { stackedEtcdCerts } from '../../src/phases/verify';
@@ -73,7 +73,7 @@ test('golden: seed 001 topology (stacked etcd, VIP)', () => {
     'kubelet.sh': renderKubeletScript(),
     'sysctl.conf': renderSysctlConf(vip),
     'modules-load.conf': renderModulesLoad(vip),
-    'verify-nodes.sh': renderNodesReadyScript(vip),
+    'verify-healthz.sh': renderHealthzScript(vip),
     'verify-vip.sh': renderVipDrillScript(vip),
     'verify-etcd.sh': renderEtcdHealthScript(vip, stackedEtcdCerts, 'https://10.30.12.203:2379,https://10.30.12.204:2379,https://10.30.12.205:2379'),
     'join-reset-master.sh': renderJoinResetScript(vip, true),
@@ -98,6 +98,8 @@ test('golden: seed 000 topology (external etcd, nginx local proxy)', () => {
     'unit-apply.sh': renderUnitApplyScript(),
     'unit-ok.sh': renderUnitOkScript(),
     'verify-workload.yaml': renderTestWorkload(lp),
+    'verify-workload.sh': renderTestWorkloadScript(lp, '/etc/hakube/verify-workload.yaml'),
+    'verify-healthz.sh': renderHealthzScript(lp),
     'join-reset-master.sh': renderJoinResetScript(lp, true),
   };
   for (const [name, content] of Object.entries(files)) golden('ha-local-proxy', name, content);
