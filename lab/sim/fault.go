@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// labkube-fault: the simulators' fault kinds, run inside a lab host by lab/faults/sim-*.ts.
+// labkube-fault: the simulators' fault kinds, run inside a lab host for the fault kinds of lab/sim/faults.ts.
 //
 //	expire-tokens   every bootstrap token expires now (the token cleaner then removes it)
 //	expire-certs    the uploaded kubeadm-certs secret expires now (its TTL-proxy token expires)

@@ -17,7 +17,7 @@ function simFault(kind: string, usage: string): void {
   });
 }
 
-simFault('expire-tokens', 'expire-tokens            every bootstrap token of the cluster expires now (run on a control-plane host)');
-simFault('expire-certs', 'expire-certs             the uploaded kubeadm-certs secret expires now (run on a control-plane host)');
-simFault('kill-apiserver', 'kill-apiserver           SIGKILL the host\'s kube-apiserver (its kubelet restarts it after a back-off)');
-simFault('kill-etcd', 'kill-etcd                SIGKILL the host\'s etcd member (its kubelet restarts it after a back-off)');
+simFault('expire-tokens', 'expire-tokens: every bootstrap token of the cluster expires now (run on a control-plane host)');
+simFault('expire-certs', 'expire-certs: the uploaded kubeadm-certs secret expires now (run on a control-plane host)');
+simFault('kill-apiserver', 'kill-apiserver: SIGKILL the host\'s kube-apiserver (its kubelet restarts it after a back-off)');
+simFault('kill-etcd', 'kill-etcd: SIGKILL the host\'s etcd member (its kubelet restarts it after a back-off)');

@@ -81,4 +81,24 @@ describe('simulator faults: expired tokens and certs, killed apiserver and etcd'
       return /etcd-master1\s+1\/1\s+Running\s+1\s/.test(pods) && /kube-apiserver-master1\s+1\/1\s+Running\s+1\s/.test(pods) ? true : undefined;
     }, 30_000);
   });
+
+  it('brings a restarted master back: lab-boot starts the enabled kubelet, which starts its static pods', async () => {
+    const restartedAt = Math.floor(Date.now() / 1000) * 1000;
+    await lab.fault('master1', 'restart');
+    await until('master1 to serve again', async () => {
+      const r = await sh(lab, 'master1', `curl -sk --max-time 2 https://${a('master1')}:6443/healthz`);
+      return r.stdout === 'ok' ? true : undefined;
+    }, 60_000);
+    assert.equal((await ok(lab, 'master1', 'systemctl is-active kubelet containerd')).stdout, 'active\nactive\n');
+    const members = await ok(lab, 'master0', `ETCDCTL_API=3 etcdctl --endpoints https://${a('master1')}:2379 --cacert /etc/kubernetes/pki/etcd/ca.crt ` +
+      '--cert /etc/kubernetes/pki/apiserver-etcd-client.crt --key /etc/kubernetes/pki/apiserver-etcd-client.key member list');
+    assert.equal(members.stdout.trim().split('\n').filter((l) => l.includes(', started, ')).length, 2, members.stdout);
+    // its kubelet reports again (a heartbeat newer than the restart)
+    await until('a heartbeat from master1', async () => {
+      const node = JSON.parse((await ok(lab, 'master0', `${ADMIN} get node master1 -o json`)).stdout) as
+        { status: { conditions: Array<{ type: string; status: string; lastHeartbeatTime: string }> } };
+      const ready = node.status.conditions.find((c) => c.type === 'Ready')!;
+      return Date.parse(ready.lastHeartbeatTime) >= restartedAt && ready.status !== 'Unknown' ? true : undefined;
+    }, 30_000);
+  });
 });
