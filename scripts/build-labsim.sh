@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="/usr/local/go/bin:$PATH"
 src="$root/lab/sim"
 out="$root/.tools/lab-bin"
-names=(systemctl kubelet kube-apiserver kubeadm kubectl modprobe sysctl swapoff swapon containerd apt-get dnf yum lab-boot labkube-fault)
+names=(systemctl kubelet kube-apiserver kubeadm kubectl modprobe sysctl swapoff swapon containerd apt-get dnf yum lab-boot labkube-fault journalctl hostnamectl)
 mkdir -p "$out"
 real="$root/.tools/bin/kubeadm"
 stamp=$( (cd "$src" && cat go.mod go.sum ./*.go; [ -f "$real" ] && stat -c '%s %Y' "$real") | sha256sum | cut -c1-16)

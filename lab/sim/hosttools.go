@@ -213,6 +213,10 @@ func setSwap(devs []string) {
 
 // containerdMain leaves the CRI socket behind, which is what kubeadm's preflight looks for.
 func containerdMain(args []string) int {
+	if len(args) >= 2 && args[0] == "config" && args[1] == "default" {
+		fmt.Print(containerdDefaultConfig)
+		return 0
+	}
 	if hasFlag(args, "version") || hasFlag(args, "v") || (len(args) > 0 && args[0] == "--version") {
 		fmt.Println("containerd github.com/containerd/containerd v1.7.28 labkube")
 		return 0

@@ -25,6 +25,8 @@ var tools = map[string]func(args []string) int{
 	"dnf":            pkgMain,
 	"yum":            pkgMain,
 	"lab-boot":       labBootMain,
+	"journalctl":     journalctlMain,
+	"hostnamectl":    hostnamectlMain,
 	"labkube-fault":  faultMain,
 }
 
