@@ -1,7 +1,8 @@
 /**
  * checkControlPlane: after a compensation, is master0 still serving and does etcd still have
- * quorum? Asked through master0's apiserver (/healthz and /readyz fail when the apiserver cannot
- * read from etcd, which needs a quorum) and its Node object, so it works for stacked and external etcd without etcd client certs.
+ * quorum? Asked of master0's own apiserver (/healthz, and /readyz which fails when the apiserver
+ * cannot read from etcd, which needs a quorum) and its Node object: the same for stacked and
+ * external etcd, and no etcd client certificates needed.
  */
 import type { SshConnection } from '../ssh';
 import type { HealthCheck, HealthReport } from '../workflows/defs';
@@ -32,11 +33,15 @@ export function nodeReady(json: string): boolean {
   }
 }
 
-export async function checkControlPlane(conn: SshConnection, master0: string): Promise<HealthReport> {
+// curl or wget, whichever the host has; anonymous /healthz and /readyz are allowed by kubeadm's RBAC.
+const PROBE = 'if command -v curl >/dev/null 2>&1; then curl -sS -k --max-time 5 "$1"; else wget -q --no-check-certificate -T 5 -O - "$1"; fi';
+
+export async function checkControlPlane(conn: SshConnection, master0: string, apiserver: string): Promise<HealthReport> {
   const kubectl = ['kubectl', '--kubeconfig', ADMIN_CONF];
   const checks = [
-    await probe(conn, `${master0} apiserver /healthz`, [...kubectl, 'get', '--raw', '/healthz'], (o) => /^ok$/m.test(o)),
-    await probe(conn, 'etcd quorum (apiserver /readyz)', [...kubectl, 'get', '--raw', '/readyz'], (o) => /^ok$/m.test(o)),
+    await probe(conn, `${master0} apiserver /healthz`, ['sh', '-c', PROBE, 'sh', `https://${apiserver}/healthz`], (o) => /^ok$/m.test(o)),
+    // /readyz includes the etcd check: it fails when the apiserver cannot read, i.e. without quorum.
+    await probe(conn, 'etcd quorum (apiserver /readyz)', ['sh', '-c', PROBE, 'sh', `https://${apiserver}/readyz`], (o) => /^ok$/m.test(o)),
     await probe(conn, `${master0} node Ready`, [...kubectl, 'get', 'node', master0, '-o', 'json'], (o) => nodeReady(o)),
   ];
   return { ok: checks.every((c) => c.ok), checks };

@@ -56,7 +56,11 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
     ensureJoinCredentials: (input) => heartbeating(async () => ensureJoinCredentials(await master0Conn(input.spec), input)),
     compensateMaster: compensate(compensationSteps),
     compensateWorker: compensate(workerCompensationSteps),
-    checkControlPlane: (input) => heartbeating(async () => checkControlPlane(await master0Conn(input.spec), master0(input.spec).name)),
+    checkControlPlane: (input) =>
+      heartbeating(async () => {
+        const m0 = master0(input.spec);
+        return checkControlPlane(await master0Conn(input.spec), m0.name, `${m0.address}:${input.spec.spec.loadBalancer.apiserverBindPort}`);
+      }),
     verifyCluster: (input) =>
       heartbeating(() => verifySteps(pool, input.spec, buildPlan(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),
     fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
