@@ -39,8 +39,8 @@ type kubelet struct {
 	pods        map[string]*pod
 	client      *kubeClient
 	kickCh      chan struct{}
-	mirrors     map[string]string // mirror pod name -> last posted state
-	dsPods      map[string]bool
+	mirrors     map[string]string    // mirror pod name -> last posted state
+	dsStart     map[string]time.Time // when this node first ran each DaemonSet's pod
 	registered  bool
 	lastReady   bool
 	lastAPI     time.Time
@@ -65,7 +65,7 @@ func kubeletMain(args []string) int {
 		log.SetOutput(lf)
 	}
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
-	k := &kubelet{flags: flagMap(args), pods: map[string]*pod{}, kickCh: make(chan struct{}, 1), mirrors: map[string]string{}, dsPods: map[string]bool{}}
+	k := &kubelet{flags: flagMap(args), pods: map[string]*pod{}, kickCh: make(chan struct{}, 1), mirrors: map[string]string{}, dsStart: map[string]time.Time{}}
 	log.Printf("kubelet stand-in %s starting: %s", version, strings.Join(args, " "))
 	if !k.loadConfig() {
 		return 1
@@ -550,7 +550,13 @@ func (k *kubelet) syncDaemonSets() {
 		tspec, _ := tmpl["spec"].(map[string]any)
 		tmeta, _ := tmpl["metadata"].(map[string]any)
 		podName := name + "-" + contentHash([]byte(k.nodeName + name))[:5]
-		want[ns+"/"+podName] = k.mirrorPod(podName, ns, tmeta["labels"], obj{}, deepCopy(tspec), true, 0, time.Now(),
+		started, ok := k.dsStart[ns+"/"+podName]
+		if !ok {
+			started = time.Now()
+			k.dsStart[ns+"/"+podName] = started
+		}
+		// a stable start time keeps an unchanged pod from being rewritten at every sync
+		want[ns+"/"+podName] = k.mirrorPod(podName, ns, tmeta["labels"], obj{}, deepCopy(tspec), true, 0, started,
 			obj{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": name, "uid": m["uid"], "controller": true})
 		if strings.Contains(name, "flannel") && !k.cniReady() {
 			k.installFlannelCNI(ns)
