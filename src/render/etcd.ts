@@ -39,6 +39,10 @@ export function renderEtcdConfig(c: Cluster, host: HostSpec): string {
     'snapshot-count': 10000,
     'auto-compaction-mode': 'periodic',
     'auto-compaction-retention': '1h',
+    // With --config-file etcd 3.4 takes embed's defaults, not its flags': these two flag
+    // defaults must be spelled out (the v3 JSON gateway is what curl-based tools speak).
+    'enable-grpc-gateway': true,
+    'strict-reconfig-check': true,
     logger: 'zap',
     'log-outputs': ['stderr'],
     'client-transport-security': tls('server'),

@@ -167,6 +167,8 @@ test('external etcd: the rendered PKI script and member configs form a healthy 3
   }
   const health = renderEtcdHealthScript(c, externalEtcdCerts).replaceAll('/etc/etcd/pki/', `${pki}/`);
   script.push(`sh '${put('etcd/health.sh', health)}'`);
+  // The v3 JSON gateway answers too (clients without gRPC, e.g. curl, use it).
+  script.push(`echo GATEWAY; curl -s --cacert ${pki}/ca.crt --cert ${pki}/apiserver-etcd-client.crt --key ${pki}/apiserver-etcd-client.key -X POST https://127.0.0.12:2379/v3/kv/range -d '{"key":"Zm9v"}'; echo`);
   // Compensation's member removal (rendered for the stacked layout) against the real cluster: a
   // join that failed after \`member add\` leaves an unstarted member with no name yet.
   const remove = renderEtcdMemberRemoveScript({ name: 'e4', address: '127.0.0.14', roles: ['control-plane'] })
@@ -182,6 +184,7 @@ test('external etcd: the rendered PKI script and member configs form a healthy 3
   const logs = etcdHosts(c).map((h) => readFileSync(join(work, 'etcd', h.name, 'log'), 'utf8').slice(-1500)).join('\n---\n');
   ok(Object.assign(r, { stderr: `${r.stderr}\n${logs}` }), 'etcd cluster health');
   for (const h of etcdHosts(c)) assert.match(r.stdout + r.stderr, new RegExp(`https://${h.address.replaceAll('.', '\\.')}:2379 is healthy`));
+  assert.match(r.stdout.split('GATEWAY')[1], /"header":\{"cluster_id"/);
   const listed = r.stdout.split('MEMBERS-BEFORE')[1].split('REMOVE')[0];
   assert.match(listed, /unstarted, , https:\/\/127\.0\.0\.14:2380/);
   const after = r.stdout.split('REMOVE')[1];
