@@ -80,7 +80,7 @@ describe('seed 001 by hand: stacked etcd behind a keepalived/haproxy VIP', () =>
     }
   });
 
-  it('serves the API through the VIP held by exactly one master', async () => {
+  it('serves the API through the VIP held by exactly one master, which moves when its keepalived pod goes', async () => {
     const holders = await until('the VIP', async () => {
       const held: string[] = [];
       for (const m of MASTERS) {
@@ -96,6 +96,21 @@ describe('seed 001 by hand: stacked etcd behind a keepalived/haproxy VIP', () =>
     }
     const info = await ok(lab, 'master2', `${ADMIN} cluster-info`);
     assert.match(info.stdout, new RegExp(`running at https://${vip.replace(/\./g, '\\.')}:8443`));
+
+    // seed 001's failover check: moving keepalived's manifest away stops the static pod, the VIP
+    // moves to another master and kubectl keeps working through it
+    const holder = holders[0];
+    await ok(lab, holder, 'mv /etc/kubernetes/manifests/keepalived.yaml /root/keepalived.yaml.off');
+    const next = await until('the VIP to move', async () => {
+      for (const m of MASTERS.filter((x) => x !== holder)) {
+        if ((await sh(lab, m, `ip -4 -o addr show dev eth0 | grep -qw ${vip}`)).code === 0) return m;
+      }
+      return undefined;
+    }, 30_000);
+    assert.notEqual((await sh(lab, holder, `ip -4 -o addr show dev eth0 | grep -qw ${vip}`)).code, 0);
+    const nodes = await ok(lab, holder, `${ADMIN} get nodes`);
+    assert.equal(Object.keys(nodeStatuses(nodes.stdout)).length, 3, `${next}: ${nodes.stdout}`);
+    await ok(lab, holder, 'mv /root/keepalived.yaml.off /etc/kubernetes/manifests/keepalived.yaml');
   });
 
   it('ran each kubeadm step exactly once per host', async () => {
