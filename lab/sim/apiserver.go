@@ -29,6 +29,7 @@ type apiServer struct {
 	caFile   string
 	mu       sync.Mutex
 	etcdOK   time.Time
+	svcCIDR  *net.IPNet
 }
 
 func flagMap(args []string) map[string]string {
@@ -68,6 +69,9 @@ func apiserverMain(args []string) int {
 		return 1
 	}
 	s := &apiServer{etcd: ec, prefix: "/registry", caFile: f["client-ca-file"]}
+	if _, n, err := net.ParseCIDR(strings.Split(firstNonEmpty(f["service-cluster-ip-range"], "10.96.0.0/12"), ",")[0]); err == nil {
+		s.svcCIDR = n
+	}
 	if p := f["etcd-prefix"]; p != "" {
 		s.prefix = strings.TrimRight(p, "/")
 	}
@@ -100,6 +104,7 @@ func apiserverMain(args []string) int {
 			NextProtos:   []string{"http/1.1"},
 		},
 	}
+	go s.ensureKubernetesService(port)
 	log.Printf("kube-apiserver stand-in %s serving on %s, etcd %s", version, ln.Addr(), f["etcd-servers"])
 	if err := srv.ServeTLS(ln, "", ""); err != nil {
 		log.Printf("serve: %v", err)
@@ -674,6 +679,9 @@ func (s *apiServer) create(ref resRef, o obj, u *user) (obj, int, error) {
 	if ref.resource == "certificatesigningrequests" {
 		s.signCSR(o, u)
 	}
+	if ref.resource == "services" && ref.group == "" {
+		s.allocateClusterIP(ref, o)
+	}
 	s.decorate(ref, o, 0)
 	b, _ := json.Marshal(o)
 	ok, rev, err := s.etcd.create(s.keyPrefix(ref)+name, b)
@@ -723,4 +731,58 @@ func (s *apiServer) componentStatuses(w http.ResponseWriter, ref resRef) {
 		return
 	}
 	writeJSON(w, 200, obj{"apiVersion": "v1", "kind": "ComponentStatusList", "metadata": obj{}, "items": items})
+}
+
+// allocateClusterIP gives a Service without one an address in --service-cluster-ip-range, as the
+// real allocator does: the kubernetes service gets .1, the cluster DNS service .10, others a
+// stable address derived from namespace/name.
+func (s *apiServer) allocateClusterIP(ref resRef, o obj) {
+	sp, _ := o["spec"].(map[string]any)
+	if sp == nil {
+		sp = obj{}
+		o["spec"] = sp
+	}
+	if str(sp["type"]) == "" {
+		sp["type"] = "ClusterIP"
+	}
+	if ip := str(sp["clusterIP"]); ip != "" || s.svcCIDR == nil {
+		return
+	}
+	base := s.svcCIDR.IP.To4()
+	if base == nil {
+		return
+	}
+	ones, bits := s.svcCIDR.Mask.Size()
+	size := uint32(1) << uint(bits-ones)
+	h := contentHash([]byte(ref.ns + "/" + ref.name))
+	var off uint32
+	for i := 0; i < 8; i++ {
+		off = off<<4 | uint32(strings.IndexByte("0123456789abcdef", h[i]))
+	}
+	off = 11 + off%(size-12)
+	n := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
+	ip := net.IPv4(byte((n+off)>>24), byte((n+off)>>16), byte((n+off)>>8), byte(n+off)).String()
+	sp["clusterIP"] = ip
+	sp["clusterIPs"] = []any{ip}
+}
+
+// ensureKubernetesService creates default/kubernetes (the first address of the service range),
+// as every real apiserver does at start-up; it retries while etcd is not reachable yet.
+func (s *apiServer) ensureKubernetesService(port string) {
+	if s.svcCIDR == nil || s.svcCIDR.IP.To4() == nil {
+		return
+	}
+	b := s.svcCIDR.IP.To4()
+	ip := net.IPv4(b[0], b[1], b[2], b[3]+1).String()
+	var p int
+	fmt.Sscan(port, &p)
+	o := obj{"metadata": obj{"name": "kubernetes", "labels": obj{"component": "apiserver", "provider": "kubernetes"}},
+		"spec": obj{"type": "ClusterIP", "clusterIP": ip, "clusterIPs": []any{ip}, "sessionAffinity": "None",
+			"ports": []any{obj{"name": "https", "port": 443, "protocol": "TCP", "targetPort": p}}}}
+	for i := 0; i < 60; i++ {
+		if _, code, err := s.create(resRef{version: "v1", resource: "services", ns: "default"}, o, nil); err == nil || code == 409 {
+			return
+		}
+		time.Sleep(2 * time.Second)
+	}
 }

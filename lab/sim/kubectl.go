@@ -450,6 +450,26 @@ func printTable(out io.Writer, ri resInfo, items []obj, f *kflags) {
 			want := num(sp["replicas"], 1)
 			fmt.Fprintf(w, "%s%s\t%d/%d\t%d\t%d\t%s\n", pre(o), str(meta(o)["name"]), num(st["readyReplicas"], 0), want, num(st["updatedReplicas"], 0), num(st["availableReplicas"], 0), age(o))
 		}
+	case "services":
+		fmt.Fprintln(w, hdr+"NAME\tTYPE\tCLUSTER-IP\tEXTERNAL-IP\tPORT(S)\tAGE")
+		for _, o := range items {
+			sp, _ := o["spec"].(map[string]any)
+			var ports []string
+			ps, _ := sp["ports"].([]any)
+			for _, p := range ps {
+				pm, _ := p.(map[string]any)
+				port := fmt.Sprintf("%d/%s", num(pm["port"], 0), firstNonEmpty(str(pm["protocol"]), "TCP"))
+				if np := num(pm["nodePort"], 0); np > 0 {
+					port = fmt.Sprintf("%d:%d/%s", num(pm["port"], 0), np, firstNonEmpty(str(pm["protocol"]), "TCP"))
+				}
+				ports = append(ports, port)
+			}
+			if len(ports) == 0 {
+				ports = []string{"<none>"}
+			}
+			fmt.Fprintf(w, "%s%s\t%s\t%s\t<none>\t%s\t%s\n", pre(o), str(meta(o)["name"]), firstNonEmpty(str(sp["type"]), "ClusterIP"),
+				firstNonEmpty(str(sp["clusterIP"]), "<none>"), strings.Join(ports, ","), age(o))
+		}
 	default:
 		fmt.Fprintln(w, hdr+"NAME\tAGE")
 		for _, o := range items {

@@ -132,6 +132,10 @@ describe('seed 000 by hand: external etcd, nginx on every node, apiserver on 544
     for (const p of pods) assert.match(p, /^test-nginx-\S+\s+1\/1\s+Running\s+0\s+\S+\s+\S+\s+k[1-4]\s/);
     // CoreDNS (kubeadm's addon) is scheduled too, now that nodes are Ready
     assert.match((await ok(lab, 'k1', `${ADMIN} get pods -n kube-system`)).stdout, /^coredns-\S+\s+1\/1\s+Running/m);
-    assert.match((await ok(lab, 'k1', `${ADMIN} get svc test-nginx`)).stdout, /^test-nginx\s/m);
+    // addresses from the cluster's service range (10.25.0.0/16 in this kubeadm.yaml)
+    const svcs = (await ok(lab, 'k1', `${ADMIN} get svc`)).stdout;
+    assert.match(svcs, /^kubernetes\s+ClusterIP\s+10\.25\.0\.1\s+<none>\s+443\/TCP\s/m);
+    assert.match(svcs, /^test-nginx\s+ClusterIP\s+10\.25\.\d+\.\d+\s+<none>\s+80\/TCP\s/m);
+    assert.match((await ok(lab, 'k1', `${ADMIN} get svc -n kube-system kube-dns`)).stdout, /^kube-dns\s+ClusterIP\s+10\.25\.0\.10\s/m);
   });
 });
