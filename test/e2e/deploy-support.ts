@@ -84,14 +84,16 @@ export function hakube(server: TestServer, args: string[], timeoutMs = 600_000):
 }
 
 /** The host's own record of every simulator invocation (kubeadm, kubectl, systemctl...). */
-export async function commandLog(lab: TestLab, host: string): Promise<string[]> {
+export async function commandLog(lab: TestLab, host: string, action: 'run' | 'fail' | 'hang' = 'run'): Promise<string[]> {
   const r = await lab.exec(host, ['cat', '/var/log/hakube-lab/commands.log']);
   if (r.code !== 0) return [];
-  // "<time>\t<what>\t<command line>": keep the command line only.
+  // "<time>\t<run|fail|hang>\t<command line>": the command lines that really ran (or, asked
+  // for, those an injected fault failed or hung).
   return r.stdout
     .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split('\t').slice(2).join('\t'));
+    .map((l) => l.split('\t'))
+    .filter((f) => f.length >= 3 && f[1] === action)
+    .map((f) => f.slice(2).join('\t'));
 }
 
 export const count = (lines: string[], re: RegExp): number => lines.filter((l) => re.test(l)).length;
