@@ -43,20 +43,26 @@ async function withCopiedFiles(pool: SshPool, spec: Cluster, step: PlannedStep):
 /** Runs `steps` on their hosts in order, heartbeating; shared by the forward and compensation activities. */
 export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[], runtime: RuntimeSecrets | undefined): Promise<StepOutcome[]> {
   const ctx = Context.current();
+  const attempt = ctx.info.attempt;
   const prev = ctx.info.heartbeatDetails as HostPhaseHeartbeat | undefined;
   // Resume only from details that describe this same list of steps.
-  const resume = prev && Array.isArray(prev.attempts) && prev.attempts.length === steps.length ? prev : undefined;
-  const attempts = resume ? [...resume.attempts] : steps.map(() => 0);
+  const resume = prev && Array.isArray(prev.startedAt) && prev.startedAt.length === steps.length ? prev : undefined;
+  // The activity attempt in which each step was first tried: a step's attempts are counted from
+  // it, so the count survives heartbeats lost to throttling when an attempt fails.
+  const startedAt = resume ? [...resume.startedAt] : steps.map(() => 0);
+  const tries = (i: number) => (startedAt[i] ? attempt - startedAt[i] + 1 : 0);
   const done: StepOutcome[] = resume ? [...resume.done] : [];
   const values = revealRuntime(runtime);
   const host = steps[0]?.host;
-  let hb: HostPhaseHeartbeat = { host, stepIndex: resume?.stepIndex ?? 0, attempts, done, tail: '' };
+  let hb: HostPhaseHeartbeat = { host, stepIndex: resume?.stepIndex ?? 0, startedAt, done, tail: '' };
   const beat = () => ctx.heartbeat(hb);
   const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   try {
     for (let i = hb.stepIndex; i < steps.length; i++) {
       const step = steps[i];
-      hb = { host, stepIndex: i, attempts, done, tail: '' };
+      const firstTry = startedAt[i] === 0;
+      if (firstTry) startedAt[i] = attempt;
+      hb = { host, stepIndex: i, startedAt, done, tail: '' };
       beat();
       let tail = '';
       try {
@@ -69,16 +75,16 @@ export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[
             beat();
           },
         });
-        if (!r.skipped) attempts[i] += 1;
-        done.push({ id: step.id, status: r.skipped ? 'already' : 'done', attempts: attempts[i], tail: clipTail(tail) });
+        // Already in place on its first try: nothing ran, so no attempt to count.
+        const already = r.skipped;
+        done.push({ id: step.id, status: already ? 'already' : 'done', attempts: already && firstTry ? 0 : tries(i), tail: clipTail(tail) });
       } catch (err) {
-        attempts[i] += 1;
-        hb = { host, stepIndex: i, attempts, done, tail: clipTail(tail) };
+        hb = { host, stepIndex: i, startedAt, done, tail: clipTail(tail) };
         beat();
-        throw stepFailure(err, { stepId: step.id, stepIndex: i, tail: clipTail(tail), attempt: ctx.info.attempt });
+        throw stepFailure(err, { stepId: step.id, stepIndex: i, tail: clipTail(tail), attempt: tries(i) });
       }
     }
-    hb = { host, stepIndex: steps.length, attempts, done, tail: '' };
+    hb = { host, stepIndex: steps.length, startedAt, done, tail: '' };
     beat();
     return done;
   } finally {

@@ -40,7 +40,7 @@ export interface StepFailureDetails {
   stepId: string;
   stepIndex: number;
   tail: string;
-  /** The activity attempt that failed (1-based). */
+  /** How many activity attempts have tried this step, the failed one included. */
   attempt: number;
 }
 
@@ -49,8 +49,8 @@ export interface HostPhaseHeartbeat {
   /** Which host's run this is, for `hakube status` reading several pending activities. */
   host?: string;
   stepIndex: number;
-  /** Per-step count of attempts that ran the step's commands. */
-  attempts: number[];
+  /** Per step, the activity attempt in which it was first tried (0: not yet). */
+  startedAt: number[];
   /** Outcomes of the steps already finished, so a resumed attempt still reports them. */
   done: StepOutcome[];
   tail: string;

@@ -41,7 +41,8 @@ export async function withLiveSteps(client: Client, p: Progress): Promise<Progre
       const current = h.steps[hb.stepIndex];
       if (current) {
         current.status = 'running';
-        current.attempts = Math.max(current.attempts, (hb.attempts?.[hb.stepIndex] ?? 0) + 1);
+        const since = hb.startedAt?.[hb.stepIndex];
+        if (since && act.attempt) current.attempts = act.attempt - since + 1;
         if (hb.tail) current.tail = hb.tail;
       }
     }
