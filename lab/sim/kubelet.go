@@ -392,6 +392,11 @@ func (k *kubelet) syncNode() error {
 	st := k.nodeStatus()
 	var cur obj
 	err := k.client.do("GET", "/api/v1/nodes/"+k.nodeName, nil, &cur)
+	if isNotFound(err) && k.registered {
+		// like the real kubelet, it registers once; a Node deleted later stays deleted until the
+		// kubelet restarts
+		return fmt.Errorf("error getting node %q: nodes %q not found", k.nodeName, k.nodeName)
+	}
 	if isNotFound(err) {
 		node := obj{"apiVersion": "v1", "kind": "Node",
 			"metadata": obj{"name": k.nodeName, "labels": obj{"kubernetes.io/hostname": k.nodeName, "kubernetes.io/os": "linux",
@@ -402,12 +407,14 @@ func (k *kubelet) syncNode() error {
 			return err
 		}
 		log.Printf("registered node %s", k.nodeName)
+		k.registered = true
 		k.lastReady = k.cniReady()
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	k.registered = true
 	// keep transition times of unchanged conditions, as the real kubelet does
 	if old, ok := cur["status"].(map[string]any); ok {
 		oc, _ := old["conditions"].([]any)
