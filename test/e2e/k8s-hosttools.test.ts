@@ -87,4 +87,24 @@ describe('simulated host tools', () => {
     const runs = await commandRuns(lab, 'h1', 'kubeadm init');
     assert.deepEqual(runs.map((x) => x.action), ['run', 'run']);
   });
+
+  it('runs kubeadm\'s offline subcommands for real: real x509 files in /etc/kubernetes/pki', async () => {
+    assert.match((await ok(lab, 'h1', 'kubeadm config print init-defaults')).stdout, /^kind: InitConfiguration$/m);
+    await ok(lab, 'h1', 'kubeadm config validate --config /root/kubeadm.yaml');
+    assert.match((await ok(lab, 'h1', 'kubeadm token generate')).stdout.trim(), /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    assert.match((await ok(lab, 'h1', 'kubeadm certs certificate-key')).stdout.trim(), /^[0-9a-f]{64}$/);
+    assert.equal((await ok(lab, 'h1', 'kubeadm version -o short')).stdout.trim(), 'v1.34.1');
+    const certs = await ok(lab, 'h1', 'kubeadm init phase certs all --config /root/kubeadm.yaml');
+    assert.match(certs.stdout, /\[certs\] Generating "apiserver" certificate and key/);
+    await ok(lab, 'h1', 'kubeadm init phase kubeconfig all --config /root/kubeadm.yaml');
+    assert.match((await ok(lab, 'h1', 'openssl x509 -noout -subject -in /etc/kubernetes/pki/apiserver.crt')).stdout, /CN\s*=\s*kube-apiserver/);
+    await ok(lab, 'h1', 'test -s /etc/kubernetes/admin.conf && test -s /etc/kubernetes/pki/etcd/ca.key');
+    const expiry = await ok(lab, 'h1', 'kubeadm certs check-expiration --config /root/kubeadm.yaml');
+    assert.match(expiry.stdout, /^CERTIFICATE\s+EXPIRES\s+RESIDUAL TIME/m);
+    assert.match(expiry.stdout, /^apiserver\s+.*\s+364d\s+ca\s+no/m);
+    const serial = (await ok(lab, 'h1', 'openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt')).stdout;
+    const renew = await ok(lab, 'h1', 'kubeadm certs renew all --config /root/kubeadm.yaml');
+    assert.match(renew.stdout, /Done renewing certificates\. You must restart the kube-apiserver, kube-controller-manager, kube-scheduler and etcd/);
+    assert.notEqual((await ok(lab, 'h1', 'openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt')).stdout, serial);
+  });
 });
