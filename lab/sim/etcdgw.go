@@ -20,6 +20,9 @@ import (
 type etcdClient struct {
 	endpoints []string
 	http      *http.Client
+	// health has the apiserver's --etcd-healthcheck-timeout (2 s): a cluster without quorum
+	// must fail /healthz quickly, not hang it
+	health *http.Client
 }
 
 type etcdKV struct {
@@ -46,9 +49,11 @@ func newEtcdClient(endpoints []string, caFile, certFile, keyFile string) (*etcdC
 		}
 		cfg.Certificates = []tls.Certificate{c}
 	}
+	tr := &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 4}
 	return &etcdClient{
 		endpoints: endpoints,
-		http:      &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 4}},
+		http:      &http.Client{Timeout: 5 * time.Second, Transport: tr},
+		health:    &http.Client{Timeout: 2 * time.Second, Transport: tr},
 	}, nil
 }
 
@@ -56,10 +61,14 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 
 // call tries each endpoint in turn, like the real client's balancer.
 func (c *etcdClient) call(path string, req any, resp any) error {
+	return c.callWith(c.http, path, req, resp)
+}
+
+func (c *etcdClient) callWith(hc *http.Client, path string, req any, resp any) error {
 	body, _ := json.Marshal(req)
 	var lastErr error
 	for _, ep := range c.endpoints {
-		r, err := c.http.Post(strings.TrimRight(ep, "/")+path, "application/json", bytes.NewReader(body))
+		r, err := hc.Post(strings.TrimRight(ep, "/")+path, "application/json", bytes.NewReader(body))
 		if err != nil {
 			lastErr = err
 			continue
@@ -192,7 +201,7 @@ func (c *etcdClient) removeMember(id string) error {
 	return c.call("/v3/cluster/member/remove", map[string]any{"ID": id}, nil)
 }
 
+// healthy is a linearizable read, so it fails without quorum, like the apiserver's etcd check.
 func (c *etcdClient) healthy() error {
-	_, _, err := c.rangeKeys("health", "")
-	return err
+	return c.callWith(c.health, "/v3/kv/range", map[string]any{"key": b64("health")}, nil)
 }

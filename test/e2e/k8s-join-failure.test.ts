@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLab, TestLab } from '../helpers/lab';
-import { ADMIN, commandRuns, fixture, joinCommands, ok, prepHost, put, sh } from '../fixtures/k8s/handwork';
+import { ADMIN, commandRuns, fixture, joinCommands, ok, prepHost, put, sh, until } from '../fixtures/k8s/handwork';
 
 const MASTERS = ['master0', 'master1', 'master2'];
 
@@ -56,6 +56,24 @@ describe('a failed control-plane join on master2, then kubeadm reset -f there', 
     await assertMaster0Healthy(['master0', 'master1']);
     const runs = await commandRuns(lab, 'master2', 'kubeadm join');
     assert.deepEqual(runs.map((x) => x.action), ['fail']);
+  });
+
+  it('shows seed 000\'s pitfall for real: with two stacked members, losing the second takes master0 down', async () => {
+    // master1 is a voting member now: kill its etcd and keep it from coming back
+    await lab.fault('master1', 'command', 'etcd', '--fail');
+    await lab.fault('master1', 'kill-etcd');
+    await until('master0 to lose quorum', async () => {
+      const r = await sh(lab, 'master0', `curl -sk --max-time 5 https://${lab.address.master0}:6443/healthz`);
+      return r.stdout.includes('[-]etcd failed') ? true : undefined;
+    }, 30_000);
+    assert.notEqual((await sh(lab, 'master0', `${etcdctl} --command-timeout 3s put k v`)).code, 0);
+    // once master1's etcd may start again, its kubelet brings it back and quorum returns
+    await lab.fault('master1', 'command', 'etcd', '--clear');
+    await until('quorum back', async () => {
+      const r = await sh(lab, 'master0', `curl -sk --max-time 5 https://${lab.address.master0}:6443/healthz`);
+      return r.stdout === 'ok' ? true : undefined;
+    }, 90_000);
+    await assertMaster0Healthy(['master0', 'master1']);
   });
 
   it('survives a join whose etcd member never starts: a learner out of quorum, reset, the member removed by hand, a rejoin', async () => {
