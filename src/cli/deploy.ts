@@ -1,5 +1,5 @@
 /** `hakube deploy -f cluster.yaml [--detach]`: validate, start the cluster's run, follow it. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
 import { loadSpec } from '../spec/load';
 import { startDeploy, webUiLink } from '../client/deploy';
@@ -11,6 +11,13 @@ interface DeployFlags extends ConnectionFlags {
   file: string;
   detach?: boolean;
   plain?: boolean;
+  attempts?: number;
+}
+
+function attemptsArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 20) throw new InvalidArgumentError('expected a whole number from 1 to 20');
+  return n;
 }
 
 export function register(program: Command): void {
@@ -19,12 +26,13 @@ export function register(program: Command): void {
     .description('deploy an HA cluster from a spec and follow the run (exit 0 done, 1 failed, 2 bad input, 3 waiting)')
     .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
     .option('--detach', 'start the run and return at once')
-    .option('--plain', 'event lines instead of the live board, even on a terminal');
+    .option('--plain', 'event lines instead of the live board, even on a terminal')
+    .option('--attempts <n>', "attempts of a host's phase before compensating / waiting for the operator (default 5)", attemptsArg);
   addConnectionOptions(cmd).action(async (flags: DeployFlags) => {
     const spec = loadSpec(flags.file);
     const client = await connectClient(flags);
     try {
-      const handle = await startDeploy(client, spec);
+      const handle = await startDeploy(client, spec, flags.attempts ? { hostAttempts: flags.attempts } : undefined);
       const link = webUiLink(handle.workflowId, client.options.namespace);
       process.stdout.write(`deploying ${spec.metadata.name}: ${handle.workflowId}\nWeb UI: ${link}\n`);
       if (flags.detach) {
