@@ -37,5 +37,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module || process.argv[1]?.endsWith('hakube.js')) {
-  main(process.argv).then((code) => process.exit(code));
+  // Exit only once stdout and stderr have drained: a piped `hakube ... --json | jq` must get
+  // every byte, and process.exit() does not wait for a slow pipe.
+  main(process.argv).then((code) => {
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  });
 }
