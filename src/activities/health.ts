@@ -9,18 +9,29 @@ import type { HealthCheck, HealthReport } from '../workflows/defs';
 import { ADMIN_CONF } from '../render/paths';
 
 const ANY_EXIT = Array.from({ length: 256 }, (_, i) => i);
+const SETTLE_MS = 60_000;
 
-async function probe(conn: SshConnection, name: string, argv: string[], ok: (out: string) => boolean): Promise<HealthCheck> {
-  try {
-    const r = await conn.run(argv, { okExitCodes: ANY_EXIT });
-    const out = (r.stdoutTail || r.stderrTail).trim();
-    const last = out.split('\n').slice(-1)[0] ?? '';
-    const passed = r.exitCode === 0 && ok(out);
-    // A passing JSON answer says nothing useful in one line; a failing one shows its last line.
-    const detail = passed ? (out.length <= 60 ? out : 'ok') : last.slice(0, 200) || `exit ${r.exitCode}`;
-    return { name, ok: passed, detail };
-  } catch (err) {
-    return { name, ok: false, detail: (err as Error).message.slice(0, 200) };
+/**
+ * One check, asked again for a while: right after a compensation the LB reloads its backends
+ * (haproxy, nginx), so the first answer may be a refused connection rather than the truth.
+ */
+async function probe(conn: SshConnection, name: string, argv: string[], ok: (out: string) => boolean, settleMs = SETTLE_MS): Promise<HealthCheck> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    let check: HealthCheck;
+    try {
+      const r = await conn.run(argv, { okExitCodes: ANY_EXIT });
+      const out = (r.stdoutTail || r.stderrTail).trim();
+      const last = out.split('\n').slice(-1)[0] ?? '';
+      const passed = r.exitCode === 0 && ok(out);
+      // A passing JSON answer says nothing useful in one line; a failing one shows its last line.
+      const detail = passed ? (out.length <= 60 ? out : 'ok') : last.slice(0, 200) || `exit ${r.exitCode}`;
+      check = { name, ok: passed, detail };
+    } catch (err) {
+      check = { name, ok: false, detail: (err as Error).message.slice(0, 200) };
+    }
+    if (check.ok || Date.now() >= deadline) return check;
+    await new Promise((r) => setTimeout(r, 3000));
   }
 }
 
