@@ -1,0 +1,76 @@
+/**
+ * A master join that keeps failing, through the CLI on the lab (examples/ha-vip.yaml topology):
+ * m3's `kubeadm join` always fails, so the workflow compensates m3 (kubeadm reset and cleanup
+ * on m3, its etcd member and Node removed via master0, haproxy backends without it), checks
+ * master0 and etcd, and waits: `hakube deploy` exits 3. While it waits the uploaded certs expire
+ * on master0 (forced); the fault is cleared and `hakube retry` completes the run, the next join
+ * getting freshly uploaded certs.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SshPool } from '../../src/ssh';
+import type { Worker } from '@temporalio/worker';
+import { startTestServer, type TestServer } from '../helpers/temporal';
+import { deployHandle } from '../../src/client/deploy';
+import type { Progress } from '../../src/workflows/defs';
+import { commandLog, count, dropKubeconfig, type ExampleLab, hakube, labFromExample, realWorker, resultUnlessWaiting } from './deploy-support';
+
+let server: TestServer;
+let ex: ExampleLab;
+let worker: Worker;
+let pool: SshPool;
+
+before(async () => {
+  server = await startTestServer();
+  ex = await labFromExample('ha-vip', 'dcmp');
+  ({ worker, pool } = await realWorker(server));
+});
+after(async () => {
+  pool?.closeAll();
+  dropKubeconfig(ex?.spec.metadata.name);
+  await ex?.lab.down();
+  await server?.stop();
+});
+
+test('a master join that always fails is compensated, waits (exit 3); after cert expiry, retry completes', async () => {
+  await ex.lab.fault('m3', 'command', 'kubeadm join', '--fail');
+  const cluster = ex.spec.metadata.name;
+  await worker.runUntil(async () => {
+    const deploy = await hakube(server, ['deploy', '-f', ex.specPath, '--attempts', '2']);
+    assert.equal(deploy.code, 3, `deploy should wait for the operator:\n${deploy.stdout}\n${deploy.stderr}`);
+    assert.match(deploy.stdout, /WAITING for the operator in join-masters \(m3\)/);
+    assert.match(deploy.stdout, /health after compensation: OK/);
+    assert.match(deploy.stdout, /hakube retry /);
+
+    const status = await hakube(server, ['status', cluster, '--json']);
+    assert.equal(status.code, 3);
+    const p = JSON.parse(status.stdout) as Progress;
+    assert.equal(p.state, 'waiting');
+    assert.ok(p.waiting?.health?.ok, `master0 and etcd healthy after compensation: ${JSON.stringify(p.waiting?.health)}`);
+    const m3 = p.phases.find((x) => x.name === 'join-masters')!.hosts.find((h) => h.host === 'm3')!;
+    assert.equal(m3.status, 'compensated');
+    assert.equal(m3.steps[0].status, 'failed');
+    assert.equal(m3.steps[0].attempts, 2);
+    // Compensation ran on m3 and through master0: m3 was reset, master0 never.
+    assert.equal(count(await commandLog(ex.lab, 'm3'), /^kubeadm reset -f/), 1);
+    assert.equal(count(await commandLog(ex.lab, 'm1'), /^kubeadm reset/), 0);
+    assert.ok(count(await commandLog(ex.lab, 'm1'), /^kubectl .* delete node m3/) >= 1, 'm3 Node removed via master0');
+    // A bad request is refused with a reason.
+    const skip = await hakube(server, ['skip', cluster, 'm3']);
+    assert.equal(skip.code, 2);
+    assert.match(skip.stderr, /refused: .*only failed workers can be skipped/);
+
+    const uploadsBefore = count(await commandLog(ex.lab, 'm1'), /^kubeadm init phase upload-certs/);
+    assert.match(await ex.lab.fault('m1', 'expire-certs'), /expired [1-9]\d* token/);
+    await ex.lab.fault('m3', 'command', 'kubeadm join', '--clear');
+    const retry = await hakube(server, ['retry', cluster]);
+    assert.equal(retry.code, 0, retry.stderr);
+    assert.match(retry.stdout, /retrying join-masters on m3/);
+    const result = await resultUnlessWaiting(deployHandle(server.client, cluster));
+    assert.equal(result.state, 'done');
+    assert.ok(result.verification?.ok, JSON.stringify(result.verification));
+    const m1 = await commandLog(ex.lab, 'm1');
+    assert.equal(count(m1, /^kubeadm init phase upload-certs/), uploadsBefore + 1, 'the expired certs were uploaded again before m3 joined');
+    assert.equal(count(m1, /^kubeadm init (?!phase)/), 1);
+  });
+});
