@@ -17,9 +17,9 @@ export interface DeployOptions {
   workerConcurrency?: number;
 }
 
-// Errors that a retry cannot fix: the operator must act (src/ssh maps its typed errors to these).
 // Dropped SSH connections and apt/dpkg locks pass within a minute or so: 5 attempts span ~75 s.
 const DEFAULT_ATTEMPTS = 5;
+// Errors that a retry cannot fix: the operator must act (src/ssh maps its typed errors to these).
 const NON_RETRYABLE = ['SshAuthError', 'HostKeyMismatchError', 'HostKeyUnknownError', 'SshHandshakeError', 'InvalidCommandError', 'PreconditionUnmet', 'SpecInvalid'];
 
 export function activitiesFor(options: DeployOptions = {}): ActivityInterfaceFor<HakubeActivities> {
