@@ -1,0 +1,55 @@
+/**
+ * examples/ha-local-proxy.yaml (seed 000: external 3-member etcd, nginx on every node, apiservers
+ * on 5443) deployed on the lab through `hakube deploy`: exit 0, a passing verification including
+ * the test deployment, the kubeconfig saved 0600 and pointed at master0, and `hakube logs`.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import type { SshPool } from '../../src/ssh';
+import type { Worker } from '@temporalio/worker';
+import { startTestServer, type TestServer } from '../helpers/temporal';
+import { commandLog, count, dropKubeconfig, type ExampleLab, hakube, labFromExample, realWorker } from './deploy-support';
+
+let server: TestServer;
+let ex: ExampleLab;
+let worker: Worker;
+let pool: SshPool;
+
+before(async () => {
+  server = await startTestServer();
+  ex = await labFromExample('ha-local-proxy', 'dlp');
+  ({ worker, pool } = await realWorker(server));
+});
+after(async () => {
+  pool?.closeAll();
+  dropKubeconfig(ex?.spec.metadata.name);
+  await ex?.lab.down();
+  await server?.stop();
+});
+
+test('ha-local-proxy deploys to a verified cluster through the CLI', async () => {
+  const cluster = ex.spec.metadata.name;
+  await worker.runUntil(async () => {
+    const t0 = Date.now();
+    const deploy = await hakube(server, ['deploy', '-f', ex.specPath]);
+    console.log(`ha-local-proxy deploy: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    assert.equal(deploy.code, 0, `${deploy.stdout}\n${deploy.stderr}`);
+    assert.match(deploy.stdout, /verification: PASSED/);
+    assert.match(deploy.stdout, /test deployment/);
+    assert.match(deploy.stdout, /etcd/);
+    const kubeconfig = /kubeconfig: (\S+)/.exec(deploy.stdout)?.[1];
+    assert.ok(kubeconfig && fs.existsSync(kubeconfig), deploy.stdout);
+    assert.equal(fs.statSync(kubeconfig).mode & 0o777, 0o600);
+    const k1 = ex.spec.spec.hosts[0];
+    assert.match(fs.readFileSync(kubeconfig, 'utf8'), new RegExp(`server: https://${k1.address.replace(/\./g, '\\.')}:5443`));
+
+    const logs = await hakube(server, ['logs', cluster, '--host', 'k1', '--step', 'kubeadm-init']);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /=== init\/k1\/kubeadm-init .*\[done, 1 attempt\]/);
+    assert.doesNotMatch(logs.stdout, /[a-z0-9]{6}\.[a-z0-9]{16}/, 'no bootstrap token in the step output');
+  });
+  const k1 = await commandLog(ex.lab, 'k1');
+  assert.equal(count(k1, /^kubeadm init (?!phase)/), 1);
+  for (const host of ['k2', 'k3', 'k4', 'k5']) assert.equal(count(await commandLog(ex.lab, host), /^kubeadm join /), 1, host);
+});
