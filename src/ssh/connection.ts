@@ -266,14 +266,16 @@ export class SshConnection {
         }
       });
       channel.stderr.on('data', (chunk: Buffer) => streams.stderr.push(chunk));
-      channel.on('exit', (code: number | null, signal?: string) => {
-        exitCode = code;
-        exitSignal = signal ?? undefined;
-      });
       channel.on('error', () => {
         // surfaced through 'close' without an exit status
       });
-      channel.on('close', () => {
+      // The exit status is taken from 'close', not from 'exit': a quick command's exec reply, exit
+      // status and close often arrive in one socket read (a busy worker), and ssh2 emits 'exit'
+      // while parsing it, before this channel reached us. 'close' comes only after the output was
+      // read, with the status ssh2 recorded (undefined when none came: the connection was lost).
+      channel.on('close', (code?: number | null, signal?: string) => {
+        exitCode = code;
+        exitSignal = signal ?? undefined;
         clearTimeout(timer);
         clearTimeout(grace);
         opts.signal?.removeEventListener('abort', onAbort);
