@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { connectClient } from '../temporal/connection';
-import { devServerConfig, ensureDevServer, stopBackground, uiUrl } from '../temporal/devserver';
+import { address, answers, devServerConfig, ensureDevServer, stopBackground, uiUrl } from '../temporal/devserver';
 import { PROJECT_ROOT } from '../temporal/paths';
 import { loadSpec } from '../spec/load';
 import { startDeploy, webUiLink } from '../client/deploy';
@@ -40,7 +40,7 @@ export function register(program: Command): void {
       // The spec's relative key paths are relative to the project root, as the lab writes them.
       process.chdir(PROJECT_ROOT);
       const cfg = devServerConfig();
-      const serverWasUp = await import('../temporal/devserver').then((m) => m.answers(m.address(cfg)));
+      const serverWasUp = await answers(address(cfg));
       await ensureDevServer();
       say(serverWasUp ? `using the Temporal server at ${cfg.ip}:${cfg.port}` : `started the Temporal dev server (Web UI ${uiUrl(cfg)})`);
       const worker = await startBackgroundWorker();
