@@ -11,8 +11,10 @@ import type { HealthCheck, HealthReport } from '../workflows/defs';
 import { scrubSecrets } from './tail';
 import { targetFor } from './targets';
 
+/** The last line that says something (a table's closing border does not). */
 function lastLine(text: string): string {
-  return scrubSecrets((text.trim().split('\n').slice(-1)[0] ?? '').slice(0, 240));
+  const lines = text.trim().split('\n').filter((l) => !/^[\s+\-=|]*$/.test(l));
+  return scrubSecrets((lines[lines.length - 1] ?? '').slice(0, 240));
 }
 
 export async function verifySteps(pool: SshPool, spec: Cluster, steps: PlannedStep[]): Promise<HealthReport> {
