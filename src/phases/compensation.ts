@@ -11,10 +11,20 @@ import type { Cluster, HostSpec } from '../spec/types';
 import { haproxyFiles, nginxStep } from './lb';
 import { cmd, longCmd, runScript, script, step } from './step';
 
+/**
+ * kubeadm 1.34's reset falls back to the default etcd data dir (/var/lib/etcd) when it finds no
+ * etcd manifest and cannot read the cluster's config, which is the case after a failed join:
+ * on a host that is also an external etcd member it would wipe that member's data. kubeadm does
+ * not own etcd under the external topology, so its etcd phase is skipped there.
+ */
+export function resetArgv(c: Cluster): string[] {
+  return c.spec.etcd.topology === 'external' ? ['kubeadm', 'reset', '-f', '--skip-phases=remove-etcd-member'] : ['kubeadm', 'reset', '-f'];
+}
+
 function resetStep(c: Cluster, h: HostSpec, controlPlane: boolean): PlannedStep {
   return step('join-masters', h.name, 'compensate-reset', `compensate ${h.name}: kubeadm reset -f and remove what the join left`, {
     files: [script('join-reset', renderJoinResetScript(c, controlPlane))],
-    commands: [longCmd('kubeadm', 'reset', '-f'), runScript('join-reset')],
+    commands: [longCmd(...resetArgv(c)), runScript('join-reset')],
   });
 }
 

@@ -183,6 +183,7 @@ test('compensation for a failed master join: that node, master0 bookkeeping, LB 
   const lps = compensationSteps(lp, 'k3');
   assert.ok(!lps.some((s) => s.id.includes('compensate-etcd')), 'external etcd members are not touched');
   assert.doesNotMatch(lps[0].files[0].content, /\/var\/lib\/etcd/, 'an external member keeps its data');
+  assert.deepEqual(lps[0].commands[0].argv, ['kubeadm', 'reset', '-f', '--skip-phases=remove-etcd-member'], "kubeadm's reset must not clean an external member's data dir");
   assert.deepEqual(lps.filter((s) => s.id.includes('compensate-lb')).map((s) => s.host), ['k1', 'k2', 'k4', 'k5']);
 
   const w = workerCompensationSteps(vip, 'w1');
