@@ -7,28 +7,21 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SshPool } from '../../src/ssh';
 import type { Worker } from '@temporalio/worker';
-import { startTestServer, type TestServer } from '../helpers/temporal';
+import type { TestServer } from '../helpers/temporal';
 import { deployHandle } from '../../src/client/deploy';
-import { commandLog, count, dropKubeconfig, type ExampleLab, hakube, labFromExample, realWorker, resultUnlessWaiting } from './deploy-support';
+import { commandLog, count, type ExampleLab, hakube, resultUnlessWaiting, type DeployBed, deployBed } from './deploy-support';
 
 let server: TestServer;
 let ex: ExampleLab;
 let worker: Worker;
-let pool: SshPool;
+let bed: DeployBed | undefined;
 
 before(async () => {
-  server = await startTestServer();
-  ex = await labFromExample('ha-local-proxy', 'dcmx');
-  ({ worker, pool } = await realWorker(server));
+  bed = await deployBed('ha-local-proxy', 'dcmx');
+  ({ server, ex, worker } = bed);
 });
-after(async () => {
-  pool?.closeAll();
-  dropKubeconfig(ex?.spec.metadata.name);
-  await ex?.lab.down();
-  await server?.stop();
-});
+after(() => bed?.close());
 
 /** etcdctl on k1 against every external member, with the apiserver's client certificate. */
 const etcdHealth = () => {

@@ -6,27 +6,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import type { SshPool } from '../../src/ssh';
 import type { Worker } from '@temporalio/worker';
-import { startTestServer, type TestServer } from '../helpers/temporal';
-import { commandLog, count, dropKubeconfig, type ExampleLab, hakube, labFromExample, realWorker } from './deploy-support';
+import type { TestServer } from '../helpers/temporal';
+import { commandLog, count, type ExampleLab, hakube, type DeployBed, deployBed } from './deploy-support';
 
 let server: TestServer;
 let ex: ExampleLab;
 let worker: Worker;
-let pool: SshPool;
+let bed: DeployBed | undefined;
 
 before(async () => {
-  server = await startTestServer();
-  ex = await labFromExample('ha-local-proxy', 'dlp');
-  ({ worker, pool } = await realWorker(server));
+  bed = await deployBed('ha-local-proxy', 'dlp');
+  ({ server, ex, worker } = bed);
 });
-after(async () => {
-  pool?.closeAll();
-  dropKubeconfig(ex?.spec.metadata.name);
-  await ex?.lab.down();
-  await server?.stop();
-});
+after(() => bed?.close());
 
 test('ha-local-proxy deploys to a verified cluster through the CLI', async () => {
   const cluster = ex.spec.metadata.name;

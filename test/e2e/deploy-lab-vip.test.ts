@@ -5,29 +5,22 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SshPool } from '../../src/ssh';
 import type { Worker } from '@temporalio/worker';
-import { startTestServer, type TestServer } from '../helpers/temporal';
+import type { TestServer } from '../helpers/temporal';
 import { startDeploy } from '../../src/client/deploy';
 import { progressQuery } from '../../src/workflows/defs';
-import { commandLog, count, dropKubeconfig, type ExampleLab, labFromExample, realWorker, resultUnlessWaiting } from './deploy-support';
+import { commandLog, count, type ExampleLab, resultUnlessWaiting, type DeployBed, deployBed } from './deploy-support';
 
 let server: TestServer;
 let ex: ExampleLab;
 let worker: Worker;
-let pool: SshPool;
+let bed: DeployBed | undefined;
 
 before(async () => {
-  server = await startTestServer();
-  ex = await labFromExample('ha-vip', 'dvip');
-  ({ worker, pool } = await realWorker(server));
+  bed = await deployBed('ha-vip', 'dvip');
+  ({ server, ex, worker } = bed);
 });
-after(async () => {
-  dropKubeconfig(ex?.spec.metadata.name);
-  pool?.closeAll();
-  await ex?.lab.down();
-  await server?.stop();
-});
+after(() => bed?.close());
 
 test('ha-vip deploys to a verified cluster; a join failing twice on m2 is retried', async () => {
   await ex.lab.fault('m2', 'command', 'kubeadm join', '--fail', '--times', '2');

@@ -12,7 +12,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type DeployResult } from '../../src/workflows/defs';
 import { clusterDir } from '../../lab/paths';
 import { freeSubnet, startLabFromFile, uniqueClusterName, type TestLab } from '../helpers/lab';
-import { bundleOnce, type TestServer } from '../helpers/temporal';
+import { bundleOnce, startTestServer, type TestServer } from '../helpers/temporal';
 import { loadSpec } from '../../src/spec/load';
 import type { Cluster } from '../../src/spec/types';
 import { createActivities } from '../../src/activities';
@@ -54,6 +54,39 @@ export async function realWorker(server: TestServer): Promise<{ worker: Worker; 
   const pool = new SshPool();
   const worker = await server.worker({ workflowBundle: await bundleOnce(WORKFLOWS), activities: createActivities({ pool }) });
   return { worker, pool };
+}
+
+/**
+ * What every lab deploy test stands on: a test server, an example's lab, and a worker running
+ * the real activities. `close()` undoes it all, whatever part of it came up.
+ */
+export interface DeployBed {
+  server: TestServer;
+  ex: ExampleLab;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+export async function deployBed(example: 'ha-vip' | 'ha-local-proxy', prefix: string): Promise<DeployBed> {
+  let server: TestServer | undefined;
+  let ex: ExampleLab | undefined;
+  let pool: SshPool | undefined;
+  const close = async () => {
+    pool?.closeAll();
+    dropKubeconfig(ex?.spec.metadata.name);
+    await ex?.lab.down();
+    await server?.stop();
+  };
+  try {
+    const srv = (server = await startTestServer());
+    const lab = (ex = await labFromExample(example, prefix));
+    const w = await realWorker(srv);
+    pool = w.pool;
+    return { server: srv, ex: lab, worker: w.worker, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 /** Environment that points the CLI (or a worker process) at the test server with its codec key. */
