@@ -3,8 +3,8 @@
  * every activity on this worker reuses one connection per host; the private key stays here,
  * on the worker, and only its path travels in the spec.
  */
-import { buildPlan } from '../plan/build';
 import { compensationSteps, workerCompensationSteps } from '../phases';
+import { master0 as master0Of } from '../spec/topology';
 import type { PhaseName, PlannedStep } from '../plan/types';
 import { SshPool } from '../ssh';
 import type { Cluster } from '../spec/types';
@@ -13,6 +13,7 @@ import { precondition } from './failure';
 import { checkControlPlane } from './health';
 import { runHostPhase, runSteps } from './host-phase';
 import { heartbeating } from './heartbeat';
+import { planOf } from './plan-cache';
 import { fetchKubeconfig } from './kubeconfig';
 import { targetFor } from './targets';
 import type { HakubeActivities } from './types';
@@ -23,17 +24,15 @@ export interface ActivityDeps {
 }
 
 function stepsFor(spec: Cluster, phase: PhaseName, host: string): PlannedStep[] {
-  const p = buildPlan(spec).phases.find((x) => x.name === phase);
+  const p = planOf(spec).phases.find((x) => x.name === phase);
   if (!p) throw precondition(`the plan of ${spec.metadata.name} has no phase ${phase}`);
   if (!p.hosts.includes(host)) throw precondition(`${host} has no work in phase ${phase} of ${spec.metadata.name}`);
   return p.steps.filter((s) => s.host === host);
 }
 
 function master0(spec: Cluster): { name: string; address: string } {
-  const name = buildPlan(spec).master0;
-  const h = spec.spec.hosts.find((x) => x.name === name);
-  if (!h) throw precondition(`master0 ${name} is not a host of ${spec.metadata.name}`);
-  return { name, address: h.address };
+  const h = master0Of(spec);
+  return { name: h.name, address: h.address };
 }
 
 export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities {
@@ -62,7 +61,7 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
         return checkControlPlane(await master0Conn(input.spec), m0.name, `${m0.address}:${input.spec.spec.loadBalancer.apiserverBindPort}`);
       }),
     verifyCluster: (input) =>
-      heartbeating(() => verifySteps(pool, input.spec, buildPlan(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),
+      heartbeating(() => verifySteps(pool, input.spec, planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),
     fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
   };
 }
