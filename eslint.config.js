@@ -4,17 +4,23 @@ const tseslint = require('typescript-eslint');
 const { builtinModules } = require('node:module');
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+// The lab sits beside the product: the worker image has no lab/, so src/ never imports it.
+const noLab = { group: ['**/lab', '**/lab/**'], message: 'src/ must not import the lab (the launcher adds its commands).' };
 
 module.exports = tseslint.config(
   { ignores: ['node_modules/**', '.tools/**', '.hakube/**', '.lab/**', 'dist/**', 'lab/sim/**/*.go'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', __filename: 'readonly' } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noLab] }] },
   },
   {
     // Workflow code is replayed in a sandbox: no Node built-ins, no I/O, and activities only as types.
@@ -25,6 +31,7 @@ module.exports = tseslint.config(
         patterns: [
           { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'Import activities only as types (proxyActivities<typeof acts>).' },
           { group: ['**/ssh', '**/ssh/**', 'ssh2', 'pino'], message: 'Workflow code must not do I/O.' },
+          noLab,
         ],
       }],
     },

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { PROJECT_ROOT } from '../src/temporal/paths';
 
 /** HAKUBE_LAB_ROOT moves every lab's files (default `.lab` under the current directory). */
 export function labRoot(): string {
@@ -25,7 +26,7 @@ export function statePath(cluster: string): string {
 
 /** The simulators (another issue), mounted on every host's /usr/local/bin when built. */
 export function labBinDir(): string {
-  return resolve(process.env.HAKUBE_LAB_BIN ?? join(__dirname, '..', '.tools', 'lab-bin'));
+  return resolve(process.env.HAKUBE_LAB_BIN ?? join(PROJECT_ROOT, '.tools', 'lab-bin'));
 }
 
 const hash = (s: string, n: number) => createHash('sha256').update(s).digest('hex').slice(0, n);

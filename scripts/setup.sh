@@ -19,3 +19,5 @@ say "Debian packages"; bash scripts/install-debian.sh
 say "Temporal CLI"; bash scripts/build-temporal.sh
 say "kubeadm"; bash scripts/build-kubeadm.sh >/dev/null
 if [ -f scripts/build-labsim.sh ]; then say "lab simulators"; bash scripts/build-labsim.sh; fi
+# The CLI's bundle (dist/hakube-<fingerprint>.js): bin/hakube.js would build it on first use too.
+say "CLI bundle"; node scripts/build-cli.js >/dev/null

@@ -5,12 +5,16 @@
  */
 import * as path from 'node:path';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { CliError } from './cli/exit';
 import { createDataConverter } from './temporal/data-converter';
+import { PROJECT_ROOT } from './temporal/paths';
 import { TASK_QUEUE } from './temporal/task-queue';
 
-export const DEFAULT_WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
-export const DEFAULT_ACTIVITIES_PATH = path.join(__dirname, 'activities', 'index.ts');
+/**
+ * Always the TypeScript source, also when the CLI runs from the launcher's bundle in dist/: the
+ * SDK's bundler (webpack + swc) compiles it, so the workflow code the worker runs is the code
+ * the recorded histories replay against, however the CLI itself was started.
+ */
+export const DEFAULT_WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'src', 'workflows', 'index.ts');
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -20,7 +24,7 @@ export interface CreateWorkerOptions {
   workflowsPath?: string;
   /** A pre-built bundle (bundleWorkflowCode) so tests do not re-bundle for every worker. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Defaults to loading src/activities/index.ts. */
+  /** Defaults to src/activities' createActivities(). */
   activities?: object;
   maxConcurrentActivities?: number;
   env?: NodeJS.ProcessEnv;
@@ -38,7 +42,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowBundle,
-    activities: opts.activities ?? loadActivities(),
+    activities: opts.activities ?? (await import('./activities')).createActivities(),
     dataConverter: createDataConverter(opts.env),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 20,
     // Activities get this long to finish (e.g. a kubeadm step) once SIGINT/SIGTERM arrives.
@@ -56,20 +60,3 @@ const bundlerLogger = {
   warn: (message: string) => process.stderr.write(`hakube worker: bundler warning: ${message}\n`),
   error: (message: string) => process.stderr.write(`hakube worker: bundler error: ${message}\n`),
 };
-
-/** The activities module's `createActivities()` factory if it has one, else its exports. */
-export function loadActivities(modulePath: string = DEFAULT_ACTIVITIES_PATH): object {
-  let mod: Record<string, unknown>;
-  try {
-    mod = require(modulePath) as Record<string, unknown>;
-  } catch (err) {
-    // Only the module itself missing; a broken import inside it must surface as it is.
-    const first = String((err as Error).message).split('\n')[0];
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && first.includes(modulePath)) {
-      throw new CliError(`no activities module at ${modulePath}`);
-    }
-    throw err;
-  }
-  if (typeof mod.createActivities === 'function') return (mod.createActivities as () => object)();
-  return mod;
-}

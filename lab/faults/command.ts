@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../../src/temporal/paths';
 import { hostPaths } from '../host';
 import { FaultContext, registerFault } from './registry';
 
@@ -19,7 +20,8 @@ export interface CommandFault {
   exitCode: number;
 }
 
-const SHIM = readFileSync(join(__dirname, 'shim.pl'), 'utf8');
+// From the checkout, not next to this file: the launcher runs this code from a bundle in dist/.
+const SHIM = readFileSync(join(PROJECT_ROOT, 'lab', 'faults', 'shim.pl'), 'utf8');
 
 function faultFile(match: string[]): string {
   return `${match.map((w) => w.replace(/[^A-Za-z0-9._-]+/g, '_')).join('-')}.json`;

@@ -1,16 +1,12 @@
 /** Loads every fault kind (the lab's own, then the simulators') and runs one. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { execInHost } from '../host';
 import { pidInNetns } from '../proc';
 import { findHost, LabState } from '../state';
 import { faultHandler, faultUsages } from './registry';
 import './builtin';
 import './command';
-
-// The simulators' kinds (lab/sim/faults.ts calls registerFault); absent until they are built.
-const simFaults = join(__dirname, '..', 'sim', 'faults.ts');
-if (existsSync(simFaults)) require(simFaults);
+// The simulators' kinds (lab/sim/faults.ts calls registerFault).
+import '../sim/faults';
 
 export { faultHandler, registerFault } from './registry';
 export type { FaultContext, FaultHandler } from './registry';

@@ -3,7 +3,6 @@ import { register as plan } from './plan';
 import { register as schema } from './schema';
 import { register as server } from './server';
 import { register as worker } from './worker';
-import { register as lab } from './lab';
 import { register as deploy } from './deploy';
 import { register as status } from './status';
 import { register as logs } from './logs';
@@ -11,11 +10,16 @@ import { register as steer } from './steer';
 import { register as list } from './list';
 import { register as demo } from './demo';
 
+/** Adds one group of commands to the program. */
+export type CommandGroup = (program: Command) => void;
+
 /**
  * Every command group, in the order `hakube --help` lists them. Each module exports
- * `register(program)`; add a line here when a new group lands.
+ * `register(program)`; add a line here when a new group lands. A module's top level stays
+ * light (commander and plain values): what an action needs it imports when it runs, so
+ * `hakube --help` does not load the Temporal SDK.
  */
-const groups: Array<(program: Command) => void> = [
+const groups: CommandGroup[] = [
   deploy,
   status,
   logs,
@@ -26,9 +30,9 @@ const groups: Array<(program: Command) => void> = [
   schema,
   server,
   worker,
-  lab,
 ];
 
-export function registerCommands(program: Command): void {
-  for (const register of groups) register(program);
+/** The product's groups, then `extra` (the launcher passes the lab's commands in a checkout). */
+export function registerCommands(program: Command, extra: CommandGroup[] = []): void {
+  for (const register of [...groups, ...extra]) register(program);
 }

@@ -6,14 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { connectClient } from '../temporal/connection';
-import { address, answers, devServerConfig, ensureDevServer, stopBackground, uiUrl } from '../temporal/devserver';
 import { PROJECT_ROOT } from '../temporal/paths';
-import { loadSpec } from '../spec/load';
-import { startDeploy, webUiLink } from '../client/deploy';
-import { exitCodeFor, follow } from '../client/follow';
-import { renderSummary } from '../client/summary';
-import { startBackgroundWorker, stopBackgroundWorker, workerLogFile } from '../client/background-worker';
 import { CliError, EXIT } from './exit';
 
 const DEFAULT_SPEC = path.join(PROJECT_ROOT, 'examples', 'ha-vip.yaml');
@@ -35,6 +28,13 @@ export function register(program: Command): void {
     .option('-f, --file <cluster.yaml>', 'cluster spec to deploy', DEFAULT_SPEC)
     .option('--down', 'after the deploy, take down the lab and the worker and server this demo started')
     .action(async (flags: { file: string; down?: boolean }) => {
+      const { connectClient } = await import('../temporal/connection');
+      const { address, answers, devServerConfig, ensureDevServer, stopBackground, uiUrl } = await import('../temporal/devserver');
+      const { loadSpec } = await import('../spec/load');
+      const { startDeploy, webUiLink } = await import('../client/deploy');
+      const { exitCodeFor, follow } = await import('../client/follow');
+      const { renderSummary } = await import('../client/summary');
+      const { startBackgroundWorker, stopBackgroundWorker, workerLogFile } = await import('../client/background-worker');
       const spec = loadSpec(flags.file);
       const cluster = spec.metadata.name;
       // The spec's relative key paths are relative to the project root, as the lab writes them.

@@ -1,10 +1,6 @@
 /** `hakube deploy -f cluster.yaml [--detach]`: validate, start the cluster's run, follow it. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { loadSpec } from '../spec/load';
-import { startDeploy, webUiLink } from '../client/deploy';
-import { exitCodeFor, follow } from '../client/follow';
-import { renderSummary } from '../client/summary';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
 import { EXIT } from './exit';
 
 interface DeployFlags extends ConnectionFlags {
@@ -29,6 +25,11 @@ export function register(program: Command): void {
     .option('--plain', 'event lines instead of the live board, even on a terminal')
     .option('--attempts <n>', "attempts of a host's phase before compensating / waiting for the operator (default 5)", attemptsArg);
   addConnectionOptions(cmd).action(async (flags: DeployFlags) => {
+    const { connectClient } = await import('../temporal/connection');
+    const { loadSpec } = await import('../spec/load');
+    const { startDeploy, webUiLink } = await import('../client/deploy');
+    const { exitCodeFor, follow } = await import('../client/follow');
+    const { renderSummary } = await import('../client/summary');
     const spec = loadSpec(flags.file);
     const client = await connectClient(flags);
     try {

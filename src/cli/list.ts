@@ -1,11 +1,13 @@
 /** `hakube list`: every cluster deploy the server knows, newest first, from visibility only. */
 import type { Command } from 'commander';
-import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { HAKUBE_CLUSTER, HAKUBE_PHASE, type DeployMemo } from '../workflows/defs';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
+import type { DeployMemo } from '../workflows/defs';
 
 export function register(program: Command): void {
   const cmd = program.command('list').description('list cluster deploys with their state and phase');
   addConnectionOptions(cmd).action(async (flags: ConnectionFlags) => {
+    const { connectClient } = await import('../temporal/connection');
+    const { HAKUBE_CLUSTER, HAKUBE_PHASE } = await import('../workflows/defs');
     const client = await connectClient(flags);
     try {
       const rows: string[][] = [['CLUSTER', 'STATUS', 'STATE', 'PHASE', 'STARTED', 'WORKFLOW']];

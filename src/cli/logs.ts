@@ -1,7 +1,6 @@
 /** `hakube logs <cluster> [--host H] [--step S]`: the masked output tails of each step. */
 import type { Command } from 'commander';
-import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { deployHandle, describeDeploy, queryProgress } from '../client/deploy';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
 import { CliError, EXIT } from './exit';
 
 interface LogsFlags extends ConnectionFlags {
@@ -17,6 +16,8 @@ export function register(program: Command): void {
     .option('--host <host>', 'only this host')
     .option('--step <id-or-text>', 'only steps whose id or title contains this');
   addConnectionOptions(cmd).action(async (cluster: string, flags: LogsFlags) => {
+    const { connectClient } = await import('../temporal/connection');
+    const { deployHandle, describeDeploy, queryProgress } = await import('../client/deploy');
     const client = await connectClient(flags);
     try {
       await describeDeploy(client, cluster);

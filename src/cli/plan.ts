@@ -1,7 +1,5 @@
 /** `hakube plan -f cluster.yaml [--json]`: the runbook for this spec, without touching a host. */
 import type { Command } from 'commander';
-import { buildPlan, planJson, planText } from '../plan';
-import { loadSpec } from '../spec/load';
 
 export function register(program: Command): void {
   program
@@ -11,6 +9,8 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--content', 'also print the content of every non-secret file')
     .action(async (opts: { file: string; json?: boolean; content?: boolean }) => {
+      const { buildPlan, planJson, planText } = await import('../plan');
+      const { loadSpec } = await import('../spec/load');
       const plan = buildPlan(loadSpec(opts.file));
       await writeStdout(opts.json ? planJson(plan) : planText(plan, { content: opts.content }));
     });
@@ -21,5 +21,12 @@ export function register(program: Command): void {
  * (`hakube plan --json | jq`) would otherwise lose everything past the first 64 KiB.
  */
 export function writeStdout(text: string): Promise<void> {
-  return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    process.stdout.write(text, (err) => {
+      // A reader gone away: the stream's 'error' handler (endQuietlyOnClosedPipe) ends the process.
+      if ((err as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE') return;
+      if (err) reject(err);
+      else resolve();
+    }),
+  );
 }

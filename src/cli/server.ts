@@ -1,16 +1,9 @@
 /** `hakube server [--background] | stop | status`: the local Temporal dev server. */
 import type { Command } from 'commander';
 import { CliError } from './exit';
-import {
-  address,
-  devServerConfig,
-  runForeground,
-  startBackground,
-  status,
-  stopBackground,
-  uiUrl,
-  type DevServerFlags,
-} from '../temporal/devserver';
+import type { DevServerFlags } from '../temporal/devserver';
+
+const devserver = () => import('../temporal/devserver');
 
 function serverOptions<T extends Command>(cmd: T): T {
   cmd
@@ -29,6 +22,7 @@ export function register(program: Command): void {
       .option('--background', 'start detached, wait until it answers, and return')
       .option('--log-level <level>', 'server log level (env HAKUBE_SERVER_LOG_LEVEL)', undefined),
   ).action(async (flags: DevServerFlags & { background?: boolean }) => {
+    const { address, devServerConfig, runForeground, startBackground, uiUrl } = await devserver();
     const cfg = devServerConfig(flags);
     if (!flags.background) {
       process.exitCode = await runForeground(cfg);
@@ -41,6 +35,7 @@ export function register(program: Command): void {
 
   serverOptions(server.command('stop').description('stop the dev server started with --background')).action(
     async (flags: DevServerFlags) => {
+      const { devServerConfig, stopBackground } = await devserver();
       const cfg = devServerConfig({ ...server.opts(), ...flags });
       const pid = await stopBackground(cfg);
       process.stdout.write(pid === undefined ? `no dev server recorded in ${cfg.home}\n` : `stopped Temporal dev server (pid ${pid})\n`);
@@ -49,6 +44,7 @@ export function register(program: Command): void {
 
   serverOptions(server.command('status').description('say whether the dev server runs and answers')).action(
     async (flags: DevServerFlags) => {
+      const { address, devServerConfig, status, uiUrl } = await devserver();
       const cfg = devServerConfig({ ...server.opts(), ...flags });
       const s = await status(cfg);
       if (!s.answering) {

@@ -1,12 +1,6 @@
 /** `hakube status <cluster> [--watch] [--json]`: where a deploy is, per phase and host. */
 import type { Command } from 'commander';
-import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { deployHandle, describeDeploy, queryProgress, webUiLink } from '../client/deploy';
-import { exitCodeFor, follow } from '../client/follow';
-import { closedRunSummary } from '../client/closed';
-import { withLiveSteps } from '../client/live';
-import { renderBoard } from '../client/render';
-import { renderSummary } from '../client/summary';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
 
 interface StatusFlags extends ConnectionFlags {
   watch?: boolean;
@@ -21,6 +15,13 @@ export function register(program: Command): void {
     .option('--watch', 'keep following until the run ends')
     .option('--json', 'the full progress record as JSON');
   addConnectionOptions(cmd).action(async (cluster: string, flags: StatusFlags) => {
+    const { connectClient } = await import('../temporal/connection');
+    const { deployHandle, describeDeploy, queryProgress, webUiLink } = await import('../client/deploy');
+    const { exitCodeFor, follow } = await import('../client/follow');
+    const { closedRunSummary } = await import('../client/closed');
+    const { withLiveSteps } = await import('../client/live');
+    const { renderBoard } = await import('../client/render');
+    const { renderSummary } = await import('../client/summary');
     const client = await connectClient(flags);
     try {
       const desc = await describeDeploy(client, cluster);

@@ -4,20 +4,24 @@
  * of a master) and the reason is printed as one line with exit code 2.
  */
 import type { Command } from 'commander';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { deployHandle, describeDeploy } from '../client/deploy';
-import { abortUpdate, retryUpdate, skipUpdate } from '../workflows/defs';
+import type { WorkflowHandle } from '@temporalio/client';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
 import { CliError, EXIT } from './exit';
 
-async function steer(cluster: string, flags: ConnectionFlags, send: (h: ReturnType<typeof deployHandle>) => Promise<string>): Promise<void> {
+type Defs = typeof import('../workflows/defs');
+
+async function steer(cluster: string, flags: ConnectionFlags, send: (h: WorkflowHandle, defs: Defs) => Promise<string>): Promise<void> {
+  const { WorkflowUpdateFailedError } = await import('@temporalio/client');
+  const { connectClient } = await import('../temporal/connection');
+  const { deployHandle, describeDeploy } = await import('../client/deploy');
+  const defs = await import('../workflows/defs');
   const client = await connectClient(flags);
   try {
     const desc = await describeDeploy(client, cluster);
     if (desc.status.name !== 'RUNNING') {
       throw new CliError(`the deploy of ${cluster} is not running (${desc.status.name.toLowerCase()})`, EXIT.BAD_INPUT);
     }
-    const message = await send(deployHandle(client, cluster));
+    const message = await send(deployHandle(client, cluster), defs);
     process.stdout.write(`${message}\n`);
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
@@ -36,18 +40,18 @@ export function register(program: Command): void {
       .command('retry')
       .description('try the failed step of a waiting deploy again (after fixing its cause)')
       .argument('<cluster>', 'cluster name'),
-  ).action((cluster: string, flags: ConnectionFlags) => steer(cluster, flags, (h) => h.executeUpdate(retryUpdate)));
+  ).action((cluster: string, flags: ConnectionFlags) => steer(cluster, flags, (h, d) => h.executeUpdate(d.retryUpdate)));
   addConnectionOptions(
     program
       .command('skip')
       .description('carry on without a failed worker (workers only)')
       .argument('<cluster>', 'cluster name')
       .argument('<host>', 'the failed worker'),
-  ).action((cluster: string, host: string, flags: ConnectionFlags) => steer(cluster, flags, (h) => h.executeUpdate(skipUpdate, { args: [host] })));
+  ).action((cluster: string, host: string, flags: ConnectionFlags) => steer(cluster, flags, (h, d) => h.executeUpdate(d.skipUpdate, { args: [host] })));
   addConnectionOptions(
     program
       .command('abort')
       .description('stop a deploy and run the reverse cleanup (joined nodes reset, transient secrets removed; master0 kept)')
       .argument('<cluster>', 'cluster name'),
-  ).action((cluster: string, flags: ConnectionFlags) => steer(cluster, flags, (h) => h.executeUpdate(abortUpdate)));
+  ).action((cluster: string, flags: ConnectionFlags) => steer(cluster, flags, (h, d) => h.executeUpdate(d.abortUpdate)));
 }

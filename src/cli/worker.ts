@@ -1,8 +1,7 @@
 /** `hakube worker`: runs the worker process until SIGINT/SIGTERM, then drains gracefully. */
 import { Command, InvalidArgumentError } from 'commander';
-import { addConnectionOptions, connectNative, type ConnectionFlags } from '../temporal/connection';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
 import { TASK_QUEUE } from '../temporal/task-queue';
-import { createWorker } from '../worker';
 
 interface WorkerFlags extends ConnectionFlags {
   maxConcurrentActivities: number;
@@ -22,6 +21,8 @@ export function register(program: Command): void {
     .option('--max-concurrent-activities <n>', 'activities run at once (SSH sessions in flight)', positiveInt, 20)
     .option('--task-queue <name>', 'task queue to poll', TASK_QUEUE);
   addConnectionOptions(cmd).action(async (flags: WorkerFlags) => {
+    const { connectNative } = await import('../temporal/connection');
+    const { createWorker } = await import('../worker');
     const { connection, namespace, address } = await connectNative(flags);
     try {
       const worker = await createWorker({

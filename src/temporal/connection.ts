@@ -5,28 +5,18 @@
  * dev server. Connection failures become one-line CliErrors the operator can act on.
  */
 import * as net from 'node:net';
-import type { Command } from 'commander';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
 import { CliError, EXIT } from '../cli/exit';
 import { createDataConverter } from './data-converter';
+import type { ConnectionFlags } from './connection-flags';
+
+export { addConnectionOptions, type ConnectionFlags } from './connection-flags';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
 export const DEFAULT_NAMESPACE = 'default';
-
-/** The flags `addConnectionOptions` adds, as commander parses them. */
-export interface ConnectionFlags {
-  address?: string;
-  namespace?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsCa?: string;
-  tlsServerName?: string;
-  apiKey?: string;
-  profile?: string;
-}
 
 export interface ResolvedConnection {
   address: string;
@@ -38,19 +28,6 @@ export interface ResolvedConnection {
     apiKey?: string;
     metadata?: Record<string, string>;
   };
-}
-
-export function addConnectionOptions<T extends Command>(cmd: T): T {
-  cmd
-    .option('--address <host:port>', 'Temporal frontend address (env TEMPORAL_ADDRESS)')
-    .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE)')
-    .option('--tls-cert <file>', 'TLS client certificate (env TEMPORAL_TLS_CLIENT_CERT_PATH)')
-    .option('--tls-key <file>', 'TLS client key (env TEMPORAL_TLS_CLIENT_KEY_PATH)')
-    .option('--tls-ca <file>', 'CA certificate for the server (env TEMPORAL_TLS_SERVER_CA_CERT_PATH)')
-    .option('--tls-server-name <name>', 'TLS server name override (env TEMPORAL_TLS_SERVER_NAME)')
-    .option('--api-key <key>', 'API key, e.g. Temporal Cloud (prefer env TEMPORAL_API_KEY)')
-    .option('--profile <name>', 'profile in the Temporal config file (env TEMPORAL_PROFILE)');
-  return cmd;
 }
 
 /** Flags override environment, which overrides the config file; then the local defaults apply. */

@@ -246,7 +246,7 @@ test('a spec with several problems reports all of them, one line each', () => {
 });
 
 test('hakube schema prints a strict JSON Schema editors can use', () => {
-  const { clusterJsonSchema } = require('../../src/cli/schema') as typeof import('../../src/cli/schema');
+  const { clusterJsonSchema } = require('../../src/spec/json-schema') as typeof import('../../src/spec/json-schema');
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const s = clusterJsonSchema() as any;
   assert.equal(s.additionalProperties, false);

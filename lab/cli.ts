@@ -1,24 +1,22 @@
 /**
  * `hakube lab`: a test bed of real Linux hosts on this machine (network namespaces with their
  * own sshd, /etc and hostname) built from a cluster spec, so a runbook can be tried before it
- * touches real machines. The lab itself lives in lab/; this file only wires the commands.
+ * touches real machines. The product never imports this file: the launcher (bin/hakube.js)
+ * adds these commands when the checkout has lab/. The lab's modules load when a command runs,
+ * so `hakube --help` stays fast.
  */
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
-import { CliError, EXIT } from './exit';
-import { readLabSpec } from '../../lab/spec';
-import { labDown, labDownAll, labUp } from '../../lab/lifecycle';
-import { listLabs, readState, LabState } from '../../lab/state';
-import { formatStatus, labStatus } from '../../lab/status';
-import { sshArgs } from '../../lab/access';
-import { faultHandler, faultKinds, runFault } from '../../lab/faults';
+import { CliError, EXIT } from '../src/cli/exit';
+import type { LabState } from './state';
 
 interface Target {
   file?: string;
   cluster?: string;
 }
 
-function specOf(file: string) {
+async function specOf(file: string) {
+  const { readLabSpec } = await import('./spec');
   try {
     return readLabSpec(file);
   } catch (err) {
@@ -28,8 +26,9 @@ function specOf(file: string) {
 }
 
 /** The lab named by -f or --cluster, or the only lab there is. */
-function targetState(t: Target): LabState {
-  const name = t.file ? specOf(t.file).name : t.cluster;
+async function targetState(t: Target): Promise<LabState> {
+  const { listLabs, readState } = await import('./state');
+  const name = t.file ? (await specOf(t.file)).name : t.cluster;
   if (name) {
     const s = readState(name);
     if (!s) throw new CliError(`no lab named ${name} is up (run hakube lab up -f CLUSTER.yaml)`, EXIT.BAD_INPUT);
@@ -58,7 +57,8 @@ export function register(program: Command): void {
     .description('Create the hosts of a cluster spec (or start what is missing of them) and prepare SSH to them')
     .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
     .action(async (o: { file: string }) => {
-      const spec = specOf(o.file);
+      const { labUp } = await import('./lifecycle');
+      const spec = await specOf(o.file);
       const t0 = Date.now();
       const state = await failOnError(() => labUp(spec, { specPath: o.file }));
       process.stdout.write(`lab ${state.cluster} is up: ${state.hosts.length} hosts on ${state.subnet} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
@@ -71,8 +71,10 @@ export function register(program: Command): void {
     .option('-f, --file <cluster.yaml>', 'cluster spec')
     .option('--cluster <name>', 'lab name (the spec\'s metadata.name)')
     .option('--json', 'machine-readable output')
-    .action((o: Target & { json?: boolean }) => {
-      const states = o.file || o.cluster ? [targetState(o)] : listLabs();
+    .action(async (o: Target & { json?: boolean }) => {
+      const { listLabs } = await import('./state');
+      const { formatStatus, labStatus } = await import('./status');
+      const states = o.file || o.cluster ? [await targetState(o)] : listLabs();
       const all = states.map(labStatus);
       if (o.json) process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
       else process.stdout.write(all.length ? all.map(formatStatus).join('\n') : 'no lab is up\n');
@@ -85,12 +87,13 @@ export function register(program: Command): void {
     .option('--cluster <name>', 'lab name')
     .option('--all', 'every lab on this machine')
     .action(async (o: Target & { all?: boolean }) => {
+      const { labDown, labDownAll } = await import('./lifecycle');
       if (o.all) {
         const gone = await failOnError(() => labDownAll());
         process.stdout.write(gone.length ? `removed labs: ${gone.join(', ')}\n` : 'no lab was up\n');
         return;
       }
-      const name = o.file ? specOf(o.file).name : o.cluster;
+      const name = o.file ? (await specOf(o.file)).name : o.cluster;
       if (!name) throw new CliError('say which lab: -f CLUSTER.yaml, --cluster NAME or --all', EXIT.BAD_INPUT);
       await failOnError(() => labDown(name));
       process.stdout.write(`lab ${name} is down\n`);
@@ -101,8 +104,9 @@ export function register(program: Command): void {
     .description('Open a shell (or run a command) on a lab host with the lab key')
     .option('-f, --file <cluster.yaml>', 'cluster spec')
     .option('--cluster <name>', 'lab name')
-    .action((host: string, command: string[], o: Target) => {
-      const state = targetState(o);
+    .action(async (host: string, command: string[], o: Target) => {
+      const { sshArgs } = await import('./access');
+      const state = await targetState(o);
       const tty = command.length === 0 && process.stdin.isTTY ? ['-t'] : [];
       let args: string[];
       try {
@@ -117,13 +121,15 @@ export function register(program: Command): void {
   lab
     .command('fault <host> <kind> [args...]')
     .description('Inject a fault into a lab host')
-    .addHelpText('after', () => `\nKinds:\n  ${faultKinds().join('\n  ')}\n`)
+    // Help text is built synchronously, hence require: only `lab fault --help` loads the faults.
+    .addHelpText('after', () => `\nKinds:\n  ${(require('./faults') as typeof import('./faults')).faultKinds().join('\n  ')}\n`)
     .option('-f, --file <cluster.yaml>', 'cluster spec')
     .option('--cluster <name>', 'lab name')
     .allowUnknownOption()
     .action(async (host: string, kind: string, args: string[], o: Target) => {
+      const { faultHandler, faultKinds, runFault } = await import('./faults');
       if (!faultHandler(kind)) throw new CliError(`unknown fault kind ${kind}; kinds:\n  ${faultKinds().join('\n  ')}`, EXIT.BAD_INPUT);
-      const state = targetState(o);
+      const state = await targetState(o);
       const out = await failOnError(() => runFault(state, host, kind, args));
       if (out) process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
     });
