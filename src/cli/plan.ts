@@ -8,11 +8,14 @@ export function register(program: Command): void {
     .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
     .option('--json', 'machine-readable output')
     .option('--content', 'also print the content of every non-secret file')
-    .action(async (opts: { file: string; json?: boolean; content?: boolean }) => {
+    .option('--hosts', 'every host with its own steps (by default hosts that run the same steps are shown once, as w1-w100)')
+    .action(async (opts: { file: string; json?: boolean; content?: boolean; hosts?: boolean }) => {
       const { buildPlan, planJson, planText } = await import('../plan');
       const { loadSpec } = await import('../spec/load');
-      const plan = buildPlan(loadSpec(opts.file));
-      await writeStdout(opts.json ? planJson(plan) : planText(plan, { content: opts.content }));
+      const spec = loadSpec(opts.file);
+      const plan = buildPlan(spec);
+      const addresses = Object.fromEntries(spec.spec.hosts.map((h) => [h.name, h.address]));
+      await writeStdout(opts.json ? planJson(plan) : planText(plan, { content: opts.content, hosts: opts.hosts, addresses }));
     });
 }
 

@@ -2,7 +2,8 @@
  * The plan for people (`hakube plan`) and for scripts (`--json`). Secret file contents are
  * masked in both; runtime values stay as {{name}} placeholders.
  */
-import type { Plan, PlannedCommand, PlannedFile, PlannedStep } from './types';
+import { groupHosts, hostRanges } from './groups';
+import type { Plan, PlannedCommand, PlannedFile, PlannedPhase, PlannedStep } from './types';
 
 export const MASK = '<secret: masked>';
 
@@ -40,17 +41,36 @@ function commandLine(c: PlannedCommand): string {
 export interface TextOptions {
   /** Print the content of every non-secret file under its line. */
   content?: boolean;
+  /** Every host's steps, one host after another, instead of hosts with the same steps grouped. */
+  hosts?: boolean;
+  /** Host name -> address, so grouped steps show a host's own address as {address}. */
+  addresses?: Record<string, string>;
 }
 
 function stepLines(s: PlannedStep, hostWidth: number, opts: TextOptions): string[] {
   const pad = ' '.repeat(hostWidth + 2);
-  const out = [`   ${s.host.padEnd(hostWidth)}  ${s.title}`];
+  return [`   ${s.host.padEnd(hostWidth)}  ${s.title}`, ...stepBody(s, `   ${pad}`, opts)];
+}
+
+function stepBody(s: PlannedStep, indent: string, opts: TextOptions): string[] {
+  const out: string[] = [];
   for (const f of s.files) {
-    out.push(`   ${pad}${fileLine(f)}`);
-    if (opts.content && !f.secret && !f.from) out.push(...f.content.replace(/\n$/, '').split('\n').map((l) => `   ${pad}   | ${l}`));
+    out.push(`${indent}${fileLine(f)}`);
+    if (opts.content && !f.secret && !f.from) out.push(...f.content.replace(/\n$/, '').split('\n').map((l) => `${indent}   | ${l}`));
   }
-  if (s.check) out.push(`   ${pad}skip if: ${shellWords(s.check.argv)}`);
-  for (const c of s.commands) out.push(`   ${pad}${commandLine(c)}`);
+  if (s.check) out.push(`${indent}skip if: ${shellWords(s.check.argv)}`);
+  for (const c of s.commands) out.push(`${indent}${commandLine(c)}`);
+  return out;
+}
+
+/** A phase's hosts in blocks of identical steps: "w1-w100 (100 hosts)", then those steps once. */
+function groupedLines(p: PlannedPhase, opts: TextOptions): string[] {
+  const out: string[] = [];
+  for (const g of groupHosts(p, opts.addresses)) {
+    const many = g.hosts.length > 1 ? ` (${g.hosts.length} hosts${g.uses.length ? `; ${g.uses.join(', ')}: each one's own` : ''})` : '';
+    out.push(`   ${hostRanges(g.hosts)}${many}`);
+    for (const s of g.steps) out.push(`     ${s.title}`, ...stepBody(s, '       ', opts));
+  }
   return out;
 }
 
@@ -64,8 +84,9 @@ export function planText(plan: Plan, opts: TextOptions = {}): string {
       return;
     }
     const at = p.concurrency <= 1 ? 'one at a time' : `up to ${p.concurrency} at a time`;
-    lines.push(`${head}: ${p.hosts.join(', ')} (${at}, ${p.steps.length} step${p.steps.length === 1 ? '' : 's'})`);
-    for (const s of p.steps) lines.push(...stepLines(s, hostWidth, opts));
+    lines.push(`${head}: ${hostRanges(p.hosts)} (${at}, ${p.steps.length} step${p.steps.length === 1 ? '' : 's'})`);
+    if (opts.hosts) for (const s of p.steps) lines.push(...stepLines(s, hostWidth, opts));
+    else lines.push(...groupedLines(p, opts));
     lines.push('');
   });
   lines.push('Runtime values ({{joinToken}}, {{caCertHash}}, {{certificateKey}}) are filled in on the host at run time and never logged.');

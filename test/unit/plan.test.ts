@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSpec } from '../../src/spec/parse';
+import { bigSpecFile } from '../helpers/big-spec';
+import { hostRanges } from '../../src/plan/groups';
 import { buildPlan, compensationSteps, workerCompensationSteps, MASK, PHASES, RUNTIME_VALUES, type Plan } from '../../src/plan';
 
 const update = process.env.HAKUBE_UPDATE_GOLDEN === '1';
@@ -119,15 +121,52 @@ test('plan --json, seed 000 example: external etcd, nginx on every node', () => 
 });
 
 test('plan text: phases in order, skip reasons, positions, masked secrets', () => {
-  const r = hakube('plan', '-f', 'examples/ha-local-proxy.yaml');
-  assert.equal(r.status, 0, r.stderr);
-  const order = PHASES.map((p) => r.stdout.indexOf(`. ${p}:`));
-  assert.ok(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1])), 'all eight phases, in order');
-  assert.match(r.stdout, /copy {2}\/etc\/etcd\/pki\/server\.key \(0600\) from k1:\/etc\/etcd\/pki\/members\/k2\/server\.key \[secret\]/);
-  assert.match(r.stdout, /master 3 of 3, one at a time/);
+  for (const view of [[], ['--hosts']]) {
+    const r = hakube('plan', '-f', 'examples/ha-local-proxy.yaml', ...view);
+    assert.equal(r.status, 0, r.stderr);
+    const order = PHASES.map((p) => r.stdout.indexOf(`. ${p}:`));
+    assert.ok(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1])), 'all eight phases, in order');
+    assert.match(r.stdout, /copy {2}\/etc\/etcd\/pki\/server\.key \(0600\) from k1:\/etc\/etcd\/pki\/members\/k2\/server\.key \[secret\]/);
+  }
+  assert.match(hakube('plan', '-f', 'examples/ha-local-proxy.yaml', '--hosts').stdout, /master 3 of 3, one at a time/);
   const v = hakube('plan', '-f', 'examples/ha-vip.yaml');
   assert.match(v.stdout, /2\. etcd: skipped, etcd is stacked/);
   assert.match(v.stdout, /join-workers: w1, w2 \(up to 2 at a time/);
+});
+
+test('plan text for 3 masters + 100 workers: hosts with the same steps shown once; --hosts lists each; --json unchanged', () => {
+  const file = bigSpecFile(100);
+  const grouped = hakube('plan', '-f', file);
+  assert.equal(grouped.status, 0, grouped.stderr);
+  const g = grouped.stdout;
+  assert.match(g, /^1\. prep: m1-m3, w1-w100 \(up to 10 at a time, 618 steps\)\n {3}m1-m3, w1-w100 \(103 hosts\)\n {5}install missing packages/m);
+  assert.match(g, /^6\. join-workers: w1-w100 \(up to 10 at a time, 100 steps\)\n {3}w1-w100 \(100 hosts; \{host\}, \{n\}: each one's own\)\n {5}kubeadm join \(worker \{n\} of 100, up to 10 at a time\)\n/m);
+  assert.match(g, /run {3}kubeadm join 10\.30\.12\.249:8443 --token \{\{joinToken\}\} .* --node-name \{host\} {3}\[long\]\n/);
+  // What really differs per host stays apart: keepalived priorities, and m1 runs the cluster-wide checks.
+  assert.match(g, /^3\. lb: m1-m3 .*\n {3}m1\n.*priority 100/m);
+  assert.match(g, /^ {3}m2, m3, w1-w100 \(102 hosts\)$/m);
+  assert.equal((g.match(/kubeadm join 10\.30\.12\.249:8443/g) ?? []).length, 3, 'one worker join line, two master joins');
+  assert.ok(g.split('\n').length < 150, `grouped plan is short (${g.split('\n').length} lines)`);
+
+  const each = hakube('plan', '-f', file, '--hosts');
+  assert.equal(each.status, 0, each.stderr);
+  for (const w of ['w1', 'w57', 'w100']) assert.match(each.stdout, new RegExp(`^ {3}${w} +kubeadm join \\(worker ${w.slice(1)} of 100.*\\n.*\\n.*--node-name ${w} {3}\\[long\\]$`, 'm'));
+  assert.ok(each.stdout.split('\n').length > 2000);
+
+  const json = hakube('plan', '-f', file, '--json');
+  assert.equal(json.status, 0, json.stderr);
+  const plan = JSON.parse(json.stdout) as Plan;
+  const jw = plan.phases.find((p) => p.name === 'join-workers')!;
+  assert.equal(jw.steps.length, 100);
+  assert.deepEqual(jw.steps[41].commands[0].argv.slice(-2), ['--node-name', 'w42']);
+  assert.ok(!json.stdout.includes('{host}') && !json.stdout.includes('{n}'), '--json has no display placeholders');
+});
+
+test('host ranges fold runs of three or more consecutive numbers only', () => {
+  assert.equal(hostRanges(['w1', 'w2']), 'w1, w2');
+  assert.equal(hostRanges(['m1', 'm2', 'm3', 'w1', 'w2', 'w3', 'w4']), 'm1-m3, w1-w4');
+  assert.equal(hostRanges(['k1', 'k2', 'k4', 'k5', 'k6', 'lb', 'x9', 'x10', 'x11']), 'k1, k2, k4-k6, lb, x9-x11');
+  assert.equal(hostRanges(['a1', 'b2', 'c3']), 'a1, b2, c3');
 });
 
 test('plan --json survives a slow pipe (no truncation at the pipe buffer size)', () => {
