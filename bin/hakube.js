@@ -77,7 +77,9 @@ function fromSources() {
  */
 function relaunchWithTsx() {
   const { spawn } = require('node:child_process');
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, ...process.argv.slice(2)], {
+  // tsx by file URL: --import resolves a bare name from the current directory, not from here.
+  const tsx = require('node:url').pathToFileURL(require.resolve('tsx')).href;
+  const child = spawn(process.execPath, ['--import', tsx, __filename, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, HAKUBE_UNDER_TSX: '1' },
   });
