@@ -3,6 +3,26 @@ import type { Command } from 'commander';
 import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
 import type { DeployMemo } from '../workflows/defs';
 
+/**
+ * What the STATE column says: a running deploy's state as it last published it; a closed one's
+ * end. The memo is only as new as the workflow's last publish, so a run terminated (or timed
+ * out) while it waited for the operator still says "waiting" there: the server's status wins.
+ */
+export function stateOf(status: string, memo: Partial<DeployMemo>): string {
+  switch (status) {
+    case 'RUNNING':
+      return memo.waitingOn ? `waiting (${memo.waitingOn})` : (memo.state ?? 'running');
+    case 'COMPLETED':
+      return memo.state === 'aborted' ? 'aborted' : 'done';
+    case 'FAILED':
+      return 'failed';
+    case 'CONTINUED_AS_NEW':
+      return 'continued';
+    default:
+      return status.toLowerCase().replace(/_/g, ' ');
+  }
+}
+
 export function register(program: Command): void {
   const cmd = program.command('list').description('list cluster deploys with their state and phase');
   addConnectionOptions(cmd).action(async (flags: ConnectionFlags) => {
@@ -15,7 +35,7 @@ export function register(program: Command): void {
         const memo = (wf.memo ?? {}) as Partial<DeployMemo>;
         const cluster = wf.typedSearchAttributes.get(HAKUBE_CLUSTER) ?? '?';
         const phase = wf.typedSearchAttributes.get(HAKUBE_PHASE) ?? '';
-        const state = memo.waitingOn ? `waiting (${memo.waitingOn})` : (memo.state ?? '');
+        const state = stateOf(wf.status.name, memo);
         rows.push([cluster, wf.status.name.toLowerCase(), state, phase, wf.startTime.toISOString(), wf.workflowId]);
       }
       if (rows.length === 1) {

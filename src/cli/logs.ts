@@ -18,10 +18,20 @@ export function register(program: Command): void {
   addConnectionOptions(cmd).action(async (cluster: string, flags: LogsFlags) => {
     const { connectClient } = await import('../temporal/connection');
     const { deployHandle, describeDeploy, queryProgress } = await import('../client/deploy');
+    const { progressFromHistory } = await import('../client/history-progress');
     const client = await connectClient(flags);
     try {
-      await describeDeploy(client, cluster);
-      const p = await queryProgress(deployHandle(client, cluster));
+      const desc = await describeDeploy(client, cluster);
+      const handle = deployHandle(client, cluster);
+      // A finished run's logs are in its history: no worker needed. A running one is asked
+      // first (the query also knows what was learned since), its history if no worker answers.
+      const p =
+        desc.status.name !== 'RUNNING'
+          ? await progressFromHistory(client, handle)
+          : await queryProgress(handle).catch(async () => {
+              process.stderr.write('hakube: no worker answers the progress query; showing what the history records\n');
+              return progressFromHistory(client, handle);
+            });
       const known = new Set(p.phases.flatMap((ph) => ph.hosts.map((h) => h.host)));
       if (flags.host && !known.has(flags.host)) {
         throw new CliError(`no host ${flags.host} in ${cluster} (hosts: ${[...known].join(', ')})`, EXIT.BAD_INPUT);

@@ -2,7 +2,8 @@
  * The operator's commands as subprocesses against a real dev server, with a worker running
  * in-memory test activities (w2's join always fails): deploy exits 3 while waiting, a second
  * deploy is refused, status/logs/list show where it stands, a skip of a master is refused,
- * skipping the worker lets the run finish, and steering a finished run is refused.
+ * skipping the worker lets the run finish, and steering a finished run is refused; with the
+ * worker gone, the finished run's status, logs and list still answer.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -89,6 +90,13 @@ test('deploy, status, logs, list, skip and retry from the command line', async (
   assert.equal(closed.code, 0, closed.stderr);
   assert.match(closed.stdout, /ha-vip: done \(run completed; start a worker for step detail\)/);
   assert.match(closed.stdout, /skipped hosts: w2/);
+  const closedLogs = await hakube(server, ['logs', 'ha-vip']);
+  assert.equal(closedLogs.code, 0, closedLogs.stderr);
+  assert.equal(closedLogs.stderr, '');
+  assert.match(closedLogs.stdout, /^=== join-masters\/m2\/kubeadm-join {2}.*\[done, 1 attempt\]\nran join-masters\/m2\/kubeadm-join$/m);
+  assert.match(closedLogs.stdout, /^=== join-workers\/w2\/kubeadm-join {2}.*\[failed/m);
+  const closedList = await hakube(server, ['list']);
+  assert.match(closedList.stdout, /^ha-vip\s+completed\s+done\s/m);
   const missing = await hakube(server, ['status', 'no-such-cluster']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no deploy of no-such-cluster found/);
