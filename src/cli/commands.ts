@@ -9,6 +9,7 @@ import { register as logs } from './logs';
 import { register as steer } from './steer';
 import { register as list } from './list';
 import { register as demo } from './demo';
+import { register as doctor } from './doctor';
 
 /** Adds one group of commands to the program. */
 export type CommandGroup = (program: Command) => void;
@@ -25,6 +26,7 @@ const groups: CommandGroup[] = [
   logs,
   steer,
   list,
+  doctor,
   demo,
   plan,
   schema,

@@ -16,6 +16,13 @@ export interface LoadedKey {
 }
 
 export function loadCodecKey(env: NodeJS.ProcessEnv = process.env): LoadedKey {
+  return findCodecKey(env) ?? { key: readOrCreate(defaultKeyFile(env)), source: defaultKeyFile(env) };
+}
+
+const defaultKeyFile = (env: NodeJS.ProcessEnv) => path.join(hakubeHome(env), 'codec.key');
+
+/** The key as loadCodecKey finds it, but undefined instead of creating `<HAKUBE_HOME>/codec.key` (hakube doctor). */
+export function findCodecKey(env: NodeJS.ProcessEnv = process.env): LoadedKey | undefined {
   if (env.HAKUBE_CODEC_KEY) return { key: decodeKey(env.HAKUBE_CODEC_KEY, 'HAKUBE_CODEC_KEY'), source: 'HAKUBE_CODEC_KEY' };
   if (env.HAKUBE_CODEC_KEY_FILE) {
     const file = path.resolve(env.HAKUBE_CODEC_KEY_FILE);
@@ -27,8 +34,13 @@ export function loadCodecKey(env: NodeJS.ProcessEnv = process.env): LoadedKey {
     }
     return { key: decodeKey(text, file), source: file };
   }
-  const file = path.join(hakubeHome(env), 'codec.key');
-  return { key: readOrCreate(file), source: file };
+  const file = defaultKeyFile(env);
+  try {
+    return { key: decodeKey(fs.readFileSync(file, 'utf8'), file), source: file };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 function readOrCreate(file: string): Buffer {

@@ -101,8 +101,13 @@ export interface CliRun {
 }
 
 export function hakube(server: TestServer, args: string[], timeoutMs = 600_000): Promise<CliRun> {
+  return hakubeRaw(args, cliEnv(server), timeoutMs);
+}
+
+/** `node bin/hakube.js ...` from the project root with exactly this environment. */
+export function hakubeRaw(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 600_000): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/hakube.js'), ...args], { env: cliEnv(server), cwd: ROOT });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/hakube.js'), ...args], { env, cwd: ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
