@@ -87,9 +87,14 @@ function entrySource(withLab) {
  * `plan` compiles (commander, zod, yaml, the planner), not only those of whatever runs first.
  */
 function warmCodeCache(root) {
+  // A source edited meanwhile makes the child build again: it then leaves the cache to its first run.
+  if (process.env.HAKUBE_WARMING) return;
   const example = path.join(root, 'examples', 'ha-vip.yaml');
   const args = fs.existsSync(example) ? ['plan', '-f', example] : ['--help'];
-  require('node:child_process').spawnSync(process.execPath, [path.join(root, 'bin', 'hakube.js'), ...args], { stdio: 'ignore' });
+  require('node:child_process').spawnSync(process.execPath, [path.join(root, 'bin', 'hakube.js'), ...args], {
+    stdio: 'ignore',
+    env: { ...process.env, HAKUBE_WARMING: '1' },
+  });
 }
 
 /**
