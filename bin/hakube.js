@@ -41,11 +41,9 @@ function requireBundle(file) {
       }
     });
   }
-  const mod = new Module(file, module);
-  mod.filename = file;
-  mod.paths = Module._nodeModulePaths(path.dirname(file));
-  script.runInThisContext()(mod.exports, (id) => mod.require(id), mod, file, path.dirname(file));
-  mod.loaded = true;
+  // What the CommonJS wrapper gets: a require resolving from the bundle's folder, as Node's would.
+  const mod = { exports: {}, filename: file, id: file };
+  script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
   return mod.exports;
 }
 
