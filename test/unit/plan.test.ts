@@ -129,6 +129,10 @@ test('plan text: phases in order, skip reasons, positions, masked secrets', () =
     assert.match(r.stdout, /copy {2}\/etc\/etcd\/pki\/server\.key \(0600\) from k1:\/etc\/etcd\/pki\/members\/k2\/server\.key \[secret\]/);
   }
   assert.match(hakube('plan', '-f', 'examples/ha-local-proxy.yaml', '--hosts').stdout, /master 3 of 3, one at a time/);
+  // Grouped, a host's own address is {address} too: k2 and k3 run one join shown once.
+  const grouped = hakube('plan', '-f', 'examples/ha-local-proxy.yaml').stdout;
+  assert.match(grouped, /^ {3}k2, k3 \(2 hosts; \{host\}, \{address\}, \{n\}: each one's own\)\n {5}kubeadm join --control-plane \(master \{n\} of 3,/m);
+  assert.match(grouped, /--apiserver-advertise-address \{address\} --apiserver-bind-port 5443 --node-name \{host\}/);
   const v = hakube('plan', '-f', 'examples/ha-vip.yaml');
   assert.match(v.stdout, /2\. etcd: skipped, etcd is stacked/);
   assert.match(v.stdout, /join-workers: w1, w2 \(up to 2 at a time/);
