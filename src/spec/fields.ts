@@ -143,6 +143,7 @@ export const workerPath = z
   .string({ error: 'must be a string' })
   .min(1, { error: 'is empty; give a path' })
   .max(4096, { error: 'is longer than 4096 characters' })
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
   .regex(/^[^\x00-\x1f\x7f]+$/, { error: 'contains a control character; write the path on one line' })
   .refine((v) => !v.split('/').includes('..'), { error: 'contains a ".." segment; give the path without it' });
 

@@ -36,6 +36,7 @@ function textProblem(text: string, source: string): string | undefined {
   if (text.length > MAX_SPEC_BYTES) return `${source}: is larger than ${MAX_SPEC_BYTES / 1024} KiB; a cluster spec is a short YAML file (see examples/)`;
   if (text.trim() === '') return `${source}: the file is empty; start from examples/ha-vip.yaml or run \`hakube schema\``;
   // YAML text has no NUL and no C0/C1 controls but tab, CR and LF: this is a binary file.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this detects
   if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]/.test(text)) return `${source}: is binary, not YAML text; pass the cluster spec (see examples/)`;
   return undefined;
 }
