@@ -14,7 +14,12 @@ export class SpecError extends Error {
     readonly source: string,
     readonly problems: string[],
   ) {
-    super(`${source} is not a valid cluster spec (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    // One problem is one line (a file-level one already names the file); several get a header.
+    super(
+      problems.length === 1
+        ? problems[0].startsWith(`${source}:`) ? problems[0] : `${source}: ${problems[0]}`
+        : `${source} is not a valid cluster spec (${problems.length} problems):\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
     this.name = 'SpecError';
   }
 }
@@ -57,7 +62,7 @@ export function parseSpec(text: string, source = 'cluster.yaml'): Cluster {
     if (doc.errors.length) {
       throw new SpecError(
         source,
-        doc.errors.map((e) => `${source}:${lines.linePos(e.pos[0]).line}: YAML syntax error: ${e.message.split('\n')[0]}`),
+        doc.errors.map((e) => `${source}:${lines.linePos(e.pos[0]).line}: YAML syntax error: ${e.message.split('\n')[0].replace(/\.$/, '')}; correct the YAML on that line`),
       );
     }
     data = doc.toJS({ maxAliasCount: MAX_ALIASES });
@@ -119,10 +124,18 @@ function issueProblems(issue: Issue): Problem[] {
     });
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return [{ path, message: `is required (${issue.expected})` }];
+    return [{ path, message: `is required (${issue.expected}); add it (\`hakube schema\` lists every field)` }];
   }
   if (issue.code === 'invalid_type') {
-    return [{ path, value: issue.input, message: `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}` }];
+    const fix = issue.expected === 'string' ? '; quote it, e.g. "1"' : issue.expected === 'number' ? '; write a number without quotes' : '';
+    return [{ path, value: issue.input, message: `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}${fix}` }];
+  }
+  // zod's own wording for bounds that have no message of ours.
+  if (issue.code === 'too_big' && issue.origin === 'number' && /^Too big/.test(issue.message)) {
+    return [{ path, value: issue.input, message: `is above ${issue.maximum}; use at most ${issue.maximum}` }];
+  }
+  if (issue.code === 'too_small' && issue.origin === 'number' && /^Too small/.test(issue.message)) {
+    return [{ path, value: issue.input, message: `is below ${issue.minimum}; use at least ${issue.minimum}` }];
   }
   if (issue.code === 'invalid_key') {
     // A record key that fails its own grammar: the key's rule says why.
