@@ -75,6 +75,15 @@ export const interfaceName = z
   .regex(/^[A-Za-z0-9_.@-]{1,15}$/, { error: "is not a network interface name; Linux allows at most 15 characters without '/', ':' or whitespace, e.g. eth0 (see `ip a`)" })
   .refine((v) => v !== '.' && v !== '..', { error: 'is not a network interface name; e.g. eth0 (see `ip a`)' });
 
+/**
+ * A sysctl value: words of letters, digits and `._:,/+@%-` separated by single spaces (numbers,
+ * ranges such as "1024 65000", names). No '#', ';' or '=' that sysctl.d would read, and no '|':
+ * kernel.core_pattern would run it as a program.
+ */
+export const sysctlValue = z
+  .string({ error: 'must be a string (quote numbers: "1")' })
+  .regex(/^[A-Za-z0-9._:,/+@%-]+( [A-Za-z0-9._:,/+@%-]+)*$/, { error: "is not a sysctl value; write words of letters, digits and . _ : , / + @ % - separated by single spaces, e.g. \"1\" or \"1024 65000\"" });
+
 /** A sysctl key as sysctl.d(5) reads it: segments of letters, digits, '_' and '-', joined by '.' or '/'. */
 export const sysctlKey = z
   .string()

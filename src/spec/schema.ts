@@ -24,6 +24,7 @@ import {
   quantityOrPercent,
   resourceName,
   sysctlKey,
+  sysctlValue,
   workerPath,
 } from './fields';
 
@@ -166,7 +167,7 @@ const kubelet = z.strictObject({
 const system = z.strictObject({
   /** off: swapoff now and comment swap out of /etc/fstab. allow: kubelet tolerates swap (seed 000). */
   swap: z.enum(['off', 'allow'], { error: 'is not a swap policy; use off or allow' }).default('off'),
-  sysctls: z.record(sysctlKey, oneLine('sysctl value')).default({
+  sysctls: z.record(sysctlKey, sysctlValue).default({
     'net.ipv4.ip_forward': '1',
     'net.bridge.bridge-nf-call-iptables': '1',
     'net.bridge.bridge-nf-call-ip6tables': '1',
