@@ -9,3 +9,4 @@ export type { LabSpec, LabHostSpec } from './spec';
 export { registerFault, runFault } from './faults';
 export type { FaultContext, FaultHandler } from './faults';
 export { labRoot, labBinDir, clusterDir, hostDir } from './paths';
+export { addLabUser } from './users';

@@ -6,6 +6,7 @@
 import { buildPlan } from '../plan/build';
 import type { Plan } from '../plan/types';
 import type { Cluster } from '../spec/types';
+import { admit } from './admit';
 
 const KEEP = 4;
 const plans = new Map<string, Plan>();
@@ -16,7 +17,7 @@ export function planOf(spec: Cluster): Plan {
   if (plan) {
     plans.delete(key);
   } else {
-    plan = buildPlan(spec);
+    plan = buildPlan(admit(spec));
     if (plans.size >= KEEP) plans.delete(plans.keys().next().value as string);
   }
   plans.set(key, plan);

@@ -5,6 +5,7 @@
  */
 import { etcdHosts } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
+import { shellQuote as q } from '../ssh/quote';
 import { ETCD_CA, ETCD_CONFIG, ETCD_PKI } from './paths';
 import { toYaml } from './yaml';
 
@@ -80,11 +81,8 @@ WantedBy=multi-user.target
 export function renderEtcdCertScript(c: Cluster): string {
   const issue = etcdHosts(c)
     .flatMap((h) => {
-      const d = `"$D/members/${h.name}`;
-      return [
-        `issue ${d}/server" ${h.name} "subjectAltName=DNS:${h.name},DNS:localhost,IP:${h.address},IP:127.0.0.1" serverAuth,clientAuth`,
-        `issue ${d}/peer" ${h.name} "subjectAltName=DNS:${h.name},DNS:localhost,IP:${h.address},IP:127.0.0.1" serverAuth,clientAuth`,
-      ];
+      const san = q(`subjectAltName=DNS:${h.name},DNS:localhost,IP:${h.address},IP:127.0.0.1`);
+      return ['server', 'peer'].map((kind) => `issue "$D"/${q(`members/${h.name}/${kind}`)} ${q(h.name)} ${san} serverAuth,clientAuth`);
     })
     .join('\n');
   return `#!/bin/sh
@@ -100,7 +98,7 @@ key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"
 
 if [ ! -f "$D/ca.key" ] || [ ! -f "$D/ca.crt" ]; then
     key "$D/ca.key"
-    openssl req -x509 -new -key "$D/ca.key" -subj "/CN=etcd-ca-${c.metadata.name}" -days "$DAYS" \\
+    openssl req -x509 -new -key "$D/ca.key" -subj ${q(`/CN=etcd-ca-${c.metadata.name}`)} -days "$DAYS" \\
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \\
         -out "$D/ca.crt"
 fi
@@ -127,7 +125,7 @@ export function renderEtcdHealthScript(c: Cluster, certs: { ca: string; cert: st
   return `#!/bin/sh
 # Rendered by hakube: etcd health of cluster ${c.metadata.name}; waits up to ~2 minutes for quorum.
 export ETCDCTL_API=3
-run() { etcdctl --endpoints "${endpoints}" --cacert ${certs.ca} --cert ${certs.cert} --key ${certs.key} --command-timeout 10s "$@"; }
+run() { etcdctl --endpoints ${q(endpoints)} --cacert ${q(certs.ca)} --cert ${q(certs.cert)} --key ${q(certs.key)} --command-timeout 10s "$@"; }
 i=0
 until run endpoint health; do
     i=$((i + 1))

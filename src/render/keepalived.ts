@@ -11,6 +11,7 @@
  */
 import { controlPlanes } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
+import { shellQuote as q } from '../ssh/quote';
 import { KEEPALIVED_CHECK } from './paths';
 
 export interface VrrpPlan {
@@ -75,8 +76,8 @@ export function renderKeepalivedCheck(c: Cluster): string {
   const lb = c.spec.loadBalancer;
   return `#!/bin/sh
 # Rendered by hakube: keepalived's health check for cluster ${c.metadata.name} (seed 001).
-PORT=${lb.port}
-VIP=${lb.vip}
+PORT=${q(String(lb.port))}
+VIP=${q(lb.vip ?? '')}
 
 probe() {
     if command -v curl >/dev/null 2>&1; then

@@ -1,5 +1,6 @@
 /** Scripts that undo a failed join (compensation): on the node itself and on master0. */
 import type { Cluster, HostSpec } from '../spec/types';
+import { shellQuote as q } from '../ssh/quote';
 import { ADMIN_CONF } from './paths';
 
 /**
@@ -8,7 +9,7 @@ import { ADMIN_CONF } from './paths';
  * The etcd data dir goes only when etcd is stacked (an external member keeps its data).
  */
 export function renderJoinResetScript(c: Cluster, controlPlane: boolean): string {
-  const etcdData = controlPlane && c.spec.etcd.topology === 'stacked' ? ` ${c.spec.etcd.dataDir}` : '';
+  const etcdData = controlPlane && c.spec.etcd.topology === 'stacked' ? ` ${q(c.spec.etcd.dataDir)}` : '';
   const manifests = controlPlane
     ? '\nrm -f /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/manifests/kube-controller-manager.yaml /etc/kubernetes/manifests/kube-scheduler.yaml'
     : '';
@@ -31,8 +32,8 @@ export function renderEtcdMemberRemoveScript(h: HostSpec): string {
 set -eu
 export ETCDCTL_API=3
 e() { etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key --command-timeout 10s "$@"; }
-NAME=${h.name}
-PEER=https://${h.address}:2380
+NAME=${q(h.name)}
+PEER=${q(`https://${h.address}:2380`)}
 e member list | while IFS=', ' read -r id status name peers rest; do
     if [ "$name" = "$NAME" ] || [ "$peers" = "$PEER" ]; then
         echo "removing etcd member $id ($name $peers, $status)"

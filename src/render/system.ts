@@ -4,6 +4,7 @@
  * drop-in kubeadm needs, and small helper scripts that make unit restarts idempotent.
  */
 import type { Cluster } from '../spec/types';
+import { shellQuote as q } from '../ssh/quote';
 import { STATE_DIR } from './paths';
 
 export function renderSysctlConf(c: Cluster): string {
@@ -50,7 +51,7 @@ APT=""
 DNF=""
 ${checks}
 [ -z "$APT$DNF" ] && { echo "packages: all present"; exit 0; }
-K8S_REPO="https://pkgs.k8s.io/core:/stable:/${minor}"
+K8S_REPO=${q(`https://pkgs.k8s.io/core:/stable:/${minor}`)}
 if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q

@@ -1,6 +1,7 @@
 /** Scripts for the verify phase: what the seeds check by hand after building a cluster. */
 import { controlPlaneEndpoint, nodes } from '../spec/topology';
 import type { Cluster } from '../spec/types';
+import { shellQuote as q } from '../ssh/quote';
 import { ADMIN_CONF, KEEPALIVED_MANIFEST, STATE_DIR } from './paths';
 import { toYamlDocs } from './yaml';
 
@@ -24,7 +25,7 @@ const PROBE = `probe() {
 export function renderHealthzScript(c: Cluster): string {
   return `#!/bin/sh
 # Rendered by hakube: apiserver health through ${controlPlaneEndpoint(c)} from this host.
-URL=https://${controlPlaneEndpoint(c)}/healthz
+URL=${q(`https://${controlPlaneEndpoint(c)}/healthz`)}
 ${PROBE}
 i=0
 until out=$(probe "$URL") && [ "$out" = ok ]; do
@@ -43,10 +44,10 @@ export function renderVipDrillScript(c: Cluster): string {
 # Rendered by hakube: VIP failover drill for ${c.metadata.name}. keepalived's manifest is moved
 # away on this host while it holds ${lb.vip}; the VIP must leave and the apiserver must answer
 # through it from another control plane. The manifest is always put back.
-VIP=${lb.vip}
-PORT=${lb.port}
-M=${KEEPALIVED_MANIFEST}
-P=${STATE_DIR}/keepalived.yaml.drill
+VIP=${q(lb.vip ?? '')}
+PORT=${q(String(lb.port))}
+M=${q(KEEPALIVED_MANIFEST)}
+P=${q(`${STATE_DIR}/keepalived.yaml.drill`)}
 ${PROBE}
 holds() { ip -o addr show | grep -qw "$VIP"; }
 healthz() { [ "$(probe "https://$VIP:$PORT/healthz" 2>/dev/null)" = ok ]; }
@@ -58,7 +59,7 @@ if ! holds; then
     echo "$VIP is held by another control plane and answers; drill runs where the VIP is"
     exit 0
 fi
-mkdir -p ${STATE_DIR}
+mkdir -p ${q(STATE_DIR)}
 mv "$M" "$P"
 trap 'mv "$P" "$M"' EXIT
 wait_for not_holds || { echo "$VIP did not leave $(hostname) within 90s of stopping keepalived" >&2; exit 1; }

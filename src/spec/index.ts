@@ -4,5 +4,6 @@ export type { ClusterInput } from './schema';
 export type { Cluster, ClusterSpec, HostSpec, LoadBalancer, Role } from './types';
 export { defaultVirtualRouterId } from './types';
 export { parseSpec, SpecError, formatPath } from './parse';
+export { checkCluster, specProblems } from './check';
 export type { Problem } from './validate';
 export * from './topology';

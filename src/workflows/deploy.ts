@@ -8,6 +8,7 @@ import {
   ApplicationFailure,
   condition,
   executeChild,
+  patched,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -31,7 +32,7 @@ import {
 import { activitiesFor, compensationActivitiesFor, type DeployOptions } from './proxies';
 import { describeFailure } from './failure';
 import { joinMaster, joinWorker, type JoinOutcome } from './join';
-import { planFor } from './plan';
+import { assertValidSpec, planFor, SPEC_CHECK_PATCH } from './plan';
 import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summaryFor } from './state';
 
 export interface DeployInput {
@@ -49,6 +50,9 @@ class AbortRequested extends Error {}
 export async function deployCluster(input: DeployInput): Promise<DeployResult> {
   let plan: Plan;
   try {
+    // A run started straight on the task queue meets the rules a spec file does. Runs recorded
+    // before this check replay without it (their spec may predate a rule).
+    if (patched(SPEC_CHECK_PATCH)) assertValidSpec(input.spec);
     plan = planFor(input.spec);
   } catch (err) {
     throw ApplicationFailure.nonRetryable(`cannot plan the deploy: ${(err as Error).message}`, 'SpecInvalid');

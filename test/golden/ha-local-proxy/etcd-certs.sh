@@ -11,7 +11,7 @@ key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"
 
 if [ ! -f "$D/ca.key" ] || [ ! -f "$D/ca.crt" ]; then
     key "$D/ca.key"
-    openssl req -x509 -new -key "$D/ca.key" -subj "/CN=etcd-ca-ha-local-proxy" -days "$DAYS" \
+    openssl req -x509 -new -key "$D/ca.key" -subj '/CN=etcd-ca-ha-local-proxy' -days "$DAYS" \
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
         -out "$D/ca.crt"
 fi
@@ -27,11 +27,11 @@ issue() {
     rm -f "$1.csr" "$1.ext"
 }
 
-issue "$D/members/k1/server" k1 "subjectAltName=DNS:k1,DNS:localhost,IP:172.16.10.21,IP:127.0.0.1" serverAuth,clientAuth
-issue "$D/members/k1/peer" k1 "subjectAltName=DNS:k1,DNS:localhost,IP:172.16.10.21,IP:127.0.0.1" serverAuth,clientAuth
-issue "$D/members/k2/server" k2 "subjectAltName=DNS:k2,DNS:localhost,IP:172.16.10.22,IP:127.0.0.1" serverAuth,clientAuth
-issue "$D/members/k2/peer" k2 "subjectAltName=DNS:k2,DNS:localhost,IP:172.16.10.22,IP:127.0.0.1" serverAuth,clientAuth
-issue "$D/members/k3/server" k3 "subjectAltName=DNS:k3,DNS:localhost,IP:172.16.10.23,IP:127.0.0.1" serverAuth,clientAuth
-issue "$D/members/k3/peer" k3 "subjectAltName=DNS:k3,DNS:localhost,IP:172.16.10.23,IP:127.0.0.1" serverAuth,clientAuth
+issue "$D"/'members/k1/server' 'k1' 'subjectAltName=DNS:k1,DNS:localhost,IP:172.16.10.21,IP:127.0.0.1' serverAuth,clientAuth
+issue "$D"/'members/k1/peer' 'k1' 'subjectAltName=DNS:k1,DNS:localhost,IP:172.16.10.21,IP:127.0.0.1' serverAuth,clientAuth
+issue "$D"/'members/k2/server' 'k2' 'subjectAltName=DNS:k2,DNS:localhost,IP:172.16.10.22,IP:127.0.0.1' serverAuth,clientAuth
+issue "$D"/'members/k2/peer' 'k2' 'subjectAltName=DNS:k2,DNS:localhost,IP:172.16.10.22,IP:127.0.0.1' serverAuth,clientAuth
+issue "$D"/'members/k3/server' 'k3' 'subjectAltName=DNS:k3,DNS:localhost,IP:172.16.10.23,IP:127.0.0.1' serverAuth,clientAuth
+issue "$D"/'members/k3/peer' 'k3' 'subjectAltName=DNS:k3,DNS:localhost,IP:172.16.10.23,IP:127.0.0.1' serverAuth,clientAuth
 issue "$D/apiserver-etcd-client" kube-apiserver-etcd-client "" clientAuth
 chmod 0644 "$D/ca.crt"

@@ -10,7 +10,7 @@ command -v etcd >/dev/null 2>&1 || { APT="$APT etcd-server"; DNF="$DNF etcd"; }
 command -v etcdctl >/dev/null 2>&1 || { APT="$APT etcd-client"; DNF="$DNF etcd"; }
 command -v nginx >/dev/null 2>&1 || { APT="$APT nginx libnginx-mod-stream"; DNF="$DNF nginx nginx-mod-stream"; }
 [ -z "$APT$DNF" ] && { echo "packages: all present"; exit 0; }
-K8S_REPO="https://pkgs.k8s.io/core:/stable:/v1.34"
+K8S_REPO='https://pkgs.k8s.io/core:/stable:/v1.34'
 if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Rendered by hakube: apiserver health through 127.0.0.1:6443 from this host.
-URL=https://127.0.0.1:6443/healthz
+URL='https://127.0.0.1:6443/healthz'
 probe() {
     if command -v curl >/dev/null 2>&1; then
         curl --silent --show-error --insecure --max-time 3 "$1"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Rendered by hakube: keepalived's health check for cluster ha-vip (seed 001).
-PORT=8443
-VIP=10.30.12.249
+PORT='8443'
+VIP='10.30.12.249'
 
 probe() {
     if command -v curl >/dev/null 2>&1; then

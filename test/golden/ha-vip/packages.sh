@@ -7,7 +7,7 @@ command -v kubeadm >/dev/null 2>&1 || { APT="$APT kubeadm"; DNF="$DNF kubeadm"; 
 command -v kubelet >/dev/null 2>&1 || { APT="$APT kubelet"; DNF="$DNF kubelet"; }
 command -v kubectl >/dev/null 2>&1 || { APT="$APT kubectl"; DNF="$DNF kubectl"; }
 [ -z "$APT$DNF" ] && { echo "packages: all present"; exit 0; }
-K8S_REPO="https://pkgs.k8s.io/core:/stable:/v1.34"
+K8S_REPO='https://pkgs.k8s.io/core:/stable:/v1.34'
 if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q

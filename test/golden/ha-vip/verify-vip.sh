@@ -2,10 +2,10 @@
 # Rendered by hakube: VIP failover drill for ha-vip. keepalived's manifest is moved
 # away on this host while it holds 10.30.12.249; the VIP must leave and the apiserver must answer
 # through it from another control plane. The manifest is always put back.
-VIP=10.30.12.249
-PORT=8443
-M=/etc/kubernetes/manifests/keepalived.yaml
-P=/var/lib/hakube/keepalived.yaml.drill
+VIP='10.30.12.249'
+PORT='8443'
+M='/etc/kubernetes/manifests/keepalived.yaml'
+P='/var/lib/hakube/keepalived.yaml.drill'
 probe() {
     if command -v curl >/dev/null 2>&1; then
         curl --silent --show-error --insecure --max-time 3 "$1"
@@ -23,7 +23,7 @@ if ! holds; then
     echo "$VIP is held by another control plane and answers; drill runs where the VIP is"
     exit 0
 fi
-mkdir -p /var/lib/hakube
+mkdir -p '/var/lib/hakube'
 mv "$M" "$P"
 trap 'mv "$P" "$M"' EXIT
 wait_for not_holds || { echo "$VIP did not leave $(hostname) within 90s of stopping keepalived" >&2; exit 1; }
