@@ -73,6 +73,9 @@ export interface PlannedStep {
   timeoutSeconds?: number;
 }
 
+/** A step's bound unless it says otherwise: generous for host commands, tight enough to catch a hang. */
+export const DEFAULT_STEP_TIMEOUT_SECONDS = 600;
+
 export interface PlannedPhase {
   name: PhaseName;
   skipped: boolean;

@@ -14,7 +14,7 @@ export * from './errors';
 export { toApplicationFailure } from './failure';
 export { SshPool } from './pool';
 export { SshConnection, type RunOptions, type RunResult, type OutputStream } from './connection';
-export { executeStep, detachedKey, DEFAULT_STEP_TIMEOUT_SECONDS, type StepHooks, type StepProgress, type StepResult } from './step';
+export { executeStep, detachedKey, type StepHooks, type StepProgress, type StepResult } from './step';
 export { runDetached, stopDetached, detachedDir, detachedName, type DetachedOptions } from './detached';
 export { fingerprintSha256, knownHostName } from './hostkeys';
 export { shellQuote, commandLine } from './quote';

@@ -5,7 +5,7 @@
  * are re-attached to by a later attempt; the whole step is bounded by its planned timeout, past
  * which it is stopped and reported as a hang.
  */
-import type { PlannedFile, PlannedStep } from '../plan/types';
+import { DEFAULT_STEP_TIMEOUT_SECONDS, type PlannedFile, type PlannedStep } from '../plan/types';
 import type { SshConnection, OutputStream, RunResult } from './connection';
 import { forgetResults, runDetached, runningIndex } from './detached';
 import { InvalidCommandError, SshTimeoutError, StepHangError } from './errors';
@@ -42,8 +42,6 @@ export interface StepResult {
 }
 
 const PROGRESS_TAIL_CHARS = 4096;
-/** A step the plan gives no timeout. */
-export const DEFAULT_STEP_TIMEOUT_SECONDS = 600;
 /** How often a quiet ordinary command's host is asked whether it still answers. */
 const PROBE_EVERY_MS = 10_000;
 
