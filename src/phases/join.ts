@@ -13,11 +13,11 @@ import { controlPlaneFiles, kubeconfigStep } from './init';
 import { cmd, file, kubectl, longCmd, step, tolerant } from './step';
 import type { PhaseModule } from './types';
 
-export function masterJoinArgv(c: Cluster): string[] {
+export function masterJoinArgv(c: Cluster, _h?: HostSpec): string[] {
   return ['kubeadm', 'join', '--config', KUBEADM_JOIN_CONFIG, ...ignorePreflightFlag(c, 'join-master')];
 }
 
-export function workerJoinArgv(c: Cluster): string[] {
+export function workerJoinArgv(c: Cluster, _h?: HostSpec): string[] {
   return ['kubeadm', 'join', '--config', KUBEADM_JOIN_CONFIG, ...ignorePreflightFlag(c, 'join-worker')];
 }
 

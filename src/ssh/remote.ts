@@ -55,7 +55,7 @@ export const WRITE_FILE = [
  *   started  epoch seconds at start, on the host's clock: the step's deadline survives re-attach
  *   pid      the copy's pid, the leader of its own session (setsid) or of its systemd unit
  *   mode     systemd | setsid, for stopping it
- *   out      the command's stdout and stderr
+ *   out      the command's stdout and stderr, until its status is taken
  *   rc       its exit status, written when it ends (renamed rc.seen once read: a later attempt
  *            of the same run then starts afresh, one following the same copy still finds it)
  * The copy never holds the lock in the command itself (fd 9 is closed for it), so a daemon the
@@ -118,7 +118,7 @@ export const DETACHED_START = [
 
 /**
  * `sh -c ATTACH sh DIR TIMEOUT`: streams the copy's output on stdout from the start while it
- * runs; on stderr, one line per event and nothing else: `alive AGE` every 5 s (the host-side
+ * runs; on stderr, one line per event and nothing else: `alive AGE` every 3 s (the host-side
  * liveness probe the activity heartbeats on), then one of `exit N`, `lost` (no copy holds the
  * lock, none is starting, no status: it died) or `hang AGE` (TIMEOUT seconds since it started,
  * 0 = none; the caller stops it).
@@ -129,7 +129,8 @@ export const DETACHED_ATTACH = [
   'flush() { sz=$(stat -c %s -- "$d/out" 2>/dev/null || echo 0); if [ "$sz" -gt "$off" ]; then tail -c +$((off + 1)) -- "$d/out" | head -c $((sz - off)); off=$sz; fi; }',
   'while :; do',
   '  flush',
-  '  if [ -f "$d/rc" ]; then flush; echo "exit $(cat -- "$d/rc")" >&2; mv -f -- "$d/rc" "$d/rc.seen"; exit 0; fi',
+  // Taken: the output goes too (kubeadm init prints its certificate key); the worker has the tail.
+  '  if [ -f "$d/rc" ]; then flush; echo "exit $(cat -- "$d/rc")" >&2; mv -f -- "$d/rc" "$d/rc.seen"; rm -f -- "$d/out"; exit 0; fi',
   '  if flock -n "$d/lock" true && [ ! -f "$d/rc" ] && [ "$(age_of "$d/pending")" -ge 30 ]; then',
   // Another attempt following the same copy took its status first.
   '    if [ -f "$d/rc.seen" ]; then flush; echo "exit $(cat -- "$d/rc.seen")" >&2; exit 0; fi',
@@ -137,7 +138,7 @@ export const DETACHED_ATTACH = [
   '  fi',
   '  age=$(( $(date +%s) - $(cat -- "$d/started" 2>/dev/null || date +%s) ))',
   '  if [ "$t" -gt 0 ] && [ "$age" -ge "$t" ]; then flush; echo "hang $age" >&2; exit 0; fi',
-  '  [ $((n % 5)) -eq 0 ] && echo "alive $age" >&2',
+  '  [ $((n % 3)) -eq 0 ] && echo "alive $age" >&2',
   '  n=$((n + 1))',
   '  sleep 1',
   'done',

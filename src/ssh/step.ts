@@ -43,7 +43,7 @@ export interface StepResult {
 
 const PROGRESS_TAIL_CHARS = 4096;
 /** How often a quiet ordinary command's host is asked whether it still answers. */
-const PROBE_EVERY_MS = 10_000;
+const PROBE_EVERY_MS = 3_000;
 
 export const detachedKey = (step: PlannedStep, index: number) => `${step.id}#${index}`;
 

@@ -10,6 +10,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { runSteps } from '../../src/activities/host-phase';
+import type { Cluster } from '../../src/spec/types';
 import type { PlannedStep } from '../../src/plan/types';
 import { WRITE_FILE } from '../../src/ssh/remote';
 import {
@@ -340,5 +343,43 @@ describe('steps', () => {
     const again = await executeStep(conn, step, { joinToken: 'abcdef.0123456789abcdef' }, { owner: 'run-1' });
     assert.equal(again.skipped, true);
     assert.equal(existsSync(conf), false, 'never written when the check passes');
+  });
+});
+
+describe('activity heartbeats', () => {
+  it('come from progress: a quiet command beats on host probes, and a silent host stops them', async () => {
+    const local = await startProxy(sshd.port);
+    const known = join(sshd.dir, 'known_hosts_hb');
+    writeFileSync(known, sshd.hostKeys.map((k) => `[127.0.0.1]:${local.port} ${k}\n`).join(''));
+    const spec = {
+      metadata: { name: 'hb' },
+      spec: { hosts: [{ name: 'k1', address: '127.0.0.1' }], ssh: { port: local.port, user: 'root', privateKeyPath: sshd.clientKeyPath, knownHostsPath: known } },
+    } as unknown as Cluster;
+    const quiet = (id: string, seconds: number): PlannedStep => ({ id, phase: 'prep', host: 'k1', title: id, files: [], commands: [{ argv: ['sleep', String(seconds)] }], timeoutSeconds: 120 });
+    const pool = newPool();
+
+    const beats: number[] = [];
+    const env = new MockActivityEnvironment({ attempt: 1 });
+    env.on('heartbeat', () => beats.push(Date.now()));
+    const t0 = Date.now();
+    await env.run(runSteps, pool, spec, [quiet('prep/k1/quiet', 10)], undefined);
+    const during = beats.filter((t) => t > t0 + 2_000 && t < Date.now() - 500);
+    assert.ok(during.length >= 2, `a quiet 10 s command beat ${during.length} times in between`);
+
+    // Now the host goes silent mid-command: no progress, so no beats, until keepalive fails it.
+    const silent: number[] = [];
+    const env2 = new MockActivityEnvironment({ attempt: 1 });
+    env2.on('heartbeat', () => silent.push(Date.now()));
+    const run = env2.run(runSteps, pool, spec, [quiet('prep/k1/cut-off', 90)], undefined);
+    await sleep(4_000);
+    const silencedAt = Date.now();
+    local.silence();
+    const err = await rejection(run);
+    const failedAt = Date.now();
+    assert.match(err.message, /connection lost|Keepalive|unreachable/i);
+    assert.ok(failedAt - silencedAt < 25_000, `failed ${failedAt - silencedAt} ms after the partition`);
+    const meanwhile = silent.filter((t) => t > silencedAt + 1_500 && t < failedAt - 200);
+    assert.deepEqual(meanwhile, [], 'no heartbeat while the host did not answer');
+    await local.close();
   });
 });
