@@ -320,6 +320,33 @@ describe('steps', () => {
     assert.ok(Date.now() - t0 < 4_000);
   });
 
+  it('while a copy still runs, the next attempt follows it instead of trusting the check', async () => {
+    const marker = join(sshd.dir, 'early-marker');
+    const log = join(sshd.dir, 'early.log');
+    // Like kubeadm join: the file the check looks for appears long before the command ends.
+    const step: PlannedStep = {
+      id: 'join-workers/k1/early-check',
+      phase: 'join-workers',
+      host: 'k1',
+      title: 'early',
+      files: [],
+      check: { argv: ['test', '-f', marker] },
+      commands: [{ argv: ['sh', '-c', `echo started >> ${log}; touch ${marker}; echo following; sleep 3; echo joined`], long: true }],
+    };
+    let following = false;
+    const first = executeStep(await newPool().get(target), step, {}, { owner: 'run-1', onProgress: (p) => (following ||= p.tail.includes('following')) });
+    await until('the first attempt to follow the copy', () => following);
+    proxy.cut();
+    await rejection(first);
+    assert.equal(existsSync(marker), true);
+    const second = await executeStep(await newPool().get(target), step, {}, { owner: 'run-1' });
+    assert.equal(second.skipped, false, 'the check was not asked while the copy ran');
+    assert.match(second.results[0]?.stdoutTail ?? '', /joined/);
+    assert.equal(starts(log), 1);
+    const third = await executeStep(await newPool().get(target), step, {}, { owner: 'run-1' });
+    assert.equal(third.skipped, true);
+  });
+
   it('a file with runtime values is written 0600 only when the commands run, then removed; the check skips it', async () => {
     const conn = await newPool().get(target);
     const dir = join(sshd.dir, 'runtime');
