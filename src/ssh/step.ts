@@ -108,10 +108,11 @@ export async function executeStep(
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw hang(cmd.argv[0] ?? '');
     // A quiet command: the host answering a probe is the progress reported meanwhile.
+    let finished = false;
     const probe = setInterval(() => {
       if (Date.now() - lastOutput < PROBE_EVERY_MS) return;
       conn.run(['true'], { timeoutMs: PROBE_EVERY_MS }).then(
-        () => report(true),
+        () => finished || report(true),
         () => undefined,
       );
     }, PROBE_EVERY_MS);
@@ -121,6 +122,7 @@ export async function executeStep(
       if (err instanceof SshTimeoutError && Date.now() >= deadline - 1000) throw hang(cmd.argv.join(' ').slice(0, 80));
       throw err;
     } finally {
+      finished = true;
       clearInterval(probe);
     }
   };
