@@ -14,3 +14,34 @@ export async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
     clearInterval(timer);
   }
 }
+
+export interface ProgressBeat {
+  /** Progress happened: heartbeat, at most once per second (output can arrive line by line). */
+  (): void;
+  /** Heartbeat at once (a step started or ended: the details must reach the server). */
+  now(): void;
+  /** Send a held-back beat, if any, and stop. */
+  stop(): void;
+}
+
+/** Heartbeats driven by progress events, coalesced so a chatty command does not flood the server. */
+export function progressBeat(send: () => void, minGapMs = 1_000): ProgressBeat {
+  let last = 0;
+  let held: NodeJS.Timeout | undefined;
+  const now = () => {
+    clearTimeout(held);
+    held = undefined;
+    last = Date.now();
+    send();
+  };
+  const beat = (() => {
+    if (Date.now() - last >= minGapMs) return now();
+    held ??= setTimeout(now, minGapMs - (Date.now() - last));
+  }) as ProgressBeat;
+  beat.now = now;
+  beat.stop = () => {
+    if (held) now();
+    clearTimeout(held);
+  };
+  return beat;
+}

@@ -10,7 +10,7 @@ import { executeStep, type SshPool } from '../ssh';
 import { reveal } from '../temporal/secret';
 import type { HostPhaseHeartbeat, HostPhaseInput, HostPhaseResult, RuntimeSecrets, StepOutcome } from './types';
 import { stepFailure } from './failure';
-import { HEARTBEAT_EVERY_MS } from './heartbeat';
+import { progressBeat } from './heartbeat';
 import { clipTail } from './tail';
 import { targetFor } from './targets';
 import type { Cluster } from '../spec/types';
@@ -55,20 +55,24 @@ export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[
   const values = revealRuntime(runtime);
   const host = steps[0]?.host;
   let hb: HostPhaseHeartbeat = { host, stepIndex: resume?.stepIndex ?? 0, startedAt, done, tail: '' };
-  const beat = () => ctx.heartbeat(hb);
-  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  // Heartbeats come from progress (a step starting, output, the host's liveness lines for a
+  // detached command), never from a timer: a host that stops answering stops them.
+  const beat = progressBeat(() => ctx.heartbeat(hb));
+  const signal = ctx.cancellationSignal;
   try {
     for (let i = hb.stepIndex; i < steps.length; i++) {
       const step = steps[i];
       const firstTry = startedAt[i] === 0;
       if (firstTry) startedAt[i] = attempt;
       hb = { host, stepIndex: i, startedAt, done, tail: '' };
-      beat();
+      beat.now();
       let tail = '';
       try {
         const conn = await pool.get(targetFor(spec, step.host));
         const r = await executeStep(conn, await withCopiedFiles(pool, spec, step), values, {
-          signal: ctx.cancellationSignal,
+          signal,
+          owner: ctx.info.workflowExecution?.runId ?? 'hakube',
+          keepRunningOnAbort: () => keepsRunning(signal),
           onProgress: (p) => {
             tail = p.tail;
             hb = { ...hb, tail: clipTail(p.tail) };
@@ -80,16 +84,25 @@ export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[
         done.push({ id: step.id, status: already ? 'already' : 'done', attempts: already && firstTry ? 0 : tries(i), tail: clipTail(tail) });
       } catch (err) {
         hb = { host, stepIndex: i, startedAt, done, tail: clipTail(tail) };
-        beat();
+        beat.now();
         throw stepFailure(err, { stepId: step.id, stepIndex: i, tail: clipTail(tail), attempt: tries(i) });
       }
     }
     hb = { host, stepIndex: steps.length, startedAt, done, tail: '' };
-    beat();
+    beat.now();
     return done;
   } finally {
-    clearInterval(timer);
+    beat.stop();
   }
+}
+
+/**
+ * A detached command keeps running when this attempt ends for any reason but a cancel (abort of
+ * the run): a worker shutting down or a timed-out attempt leaves it to the next attempt to attach.
+ */
+function keepsRunning(signal: AbortSignal): boolean {
+  const reason: unknown = signal.reason;
+  return !(reason instanceof Error && reason.message === 'CANCELLED');
 }
 
 export async function runHostPhase(pool: SshPool, input: HostPhaseInput, stepsFor: (spec: Cluster, phase: HostPhaseInput['phase'], host: string) => PlannedStep[]): Promise<HostPhaseResult> {

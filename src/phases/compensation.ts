@@ -5,6 +5,7 @@
  * A retry reruns the lb phase (idempotent), which puts the backend back.
  */
 import type { PlannedStep } from '../plan/types';
+import { kubeadmStepTimeoutSeconds } from '../render/kubeadm';
 import { deleteNodeArgv, renderEtcdMemberRemoveScript, renderJoinResetScript } from '../render/reset';
 import { controlPlanes, hostByName, master0, nodes } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
@@ -25,6 +26,7 @@ function resetStep(c: Cluster, h: HostSpec, controlPlane: boolean): PlannedStep 
   return step('join-masters', h.name, 'compensate-reset', `compensate ${h.name}: kubeadm reset -f and remove what the join left`, {
     files: [script('join-reset', renderJoinResetScript(c, controlPlane))],
     commands: [longCmd(...resetArgv(c)), runScript('join-reset')],
+    timeoutSeconds: kubeadmStepTimeoutSeconds('reset'),
   });
 }
 

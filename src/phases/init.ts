@@ -1,5 +1,5 @@
 /** init: `kubeadm init` on master0 with the rendered config, its kubeconfig, then the CNI. */
-import { ignorePreflightFlag, renderAuditPolicy, renderKubeadmConfig } from '../render/kubeadm';
+import { ignorePreflightFlag, kubeadmStepTimeoutSeconds, renderAuditPolicy, renderKubeadmConfig } from '../render/kubeadm';
 import { renderFlannelManifest } from '../render/flannel';
 import { ADMIN_CONF, AUDIT_POLICY, FLANNEL_MANIFEST, KUBEADM_CONFIG } from '../render/paths';
 import { controlPlaneEndpoint, master0 } from '../spec/topology';
@@ -27,6 +27,7 @@ function initSteps(c: Cluster): PlannedStep[] {
       files: [file(KUBEADM_CONFIG, renderKubeadmConfig(c), '0600'), ...controlPlaneFiles(c)],
       check: cmd('test', '-f', ADMIN_CONF),
       commands: [longCmd('kubeadm', 'init', '--config', KUBEADM_CONFIG, '--upload-certs', ...ignorePreflightFlag(c, 'init'))],
+      timeoutSeconds: kubeadmStepTimeoutSeconds('init'),
     }),
     kubeconfigStep('init', m0),
   ];

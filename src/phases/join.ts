@@ -1,37 +1,29 @@
 /**
  * join-masters and join-workers. Masters join one at a time in file order (each stacked join
  * grows etcd, and two members losing one loses quorum: seed 000's warning); workers join in
- * bounded parallel. Secrets come as runtime values, substituted on the host side.
+ * bounded parallel. Secrets come as runtime values, filled into a 0600 JoinConfiguration that
+ * exists only while the join runs: never on argv, where the host's process list would show them.
  */
-import { ignorePreflightFlag } from '../render/kubeadm';
-import { KUBELET_CONF } from '../render/paths';
-import { controlPlanes, controlPlaneEndpoint, etcdHosts, quorum, workers } from '../spec/topology';
+import { ignorePreflightFlag, kubeadmStepTimeoutSeconds, renderJoinConfig } from '../render/kubeadm';
+import { KUBEADM_JOIN_CONFIG, KUBELET_CONF } from '../render/paths';
+import { controlPlanes, etcdHosts, quorum, workers } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
-import type { PlannedStep } from '../plan/types';
+import type { PlannedFile, PlannedStep } from '../plan/types';
 import { controlPlaneFiles, kubeconfigStep } from './init';
-import { cmd, kubectl, longCmd, step, tolerant } from './step';
+import { cmd, file, kubectl, longCmd, step, tolerant } from './step';
 import type { PhaseModule } from './types';
 
-const joinBase = (c: Cluster) => ['kubeadm', 'join', controlPlaneEndpoint(c), '--token', '{{joinToken}}', '--discovery-token-ca-cert-hash', '{{caCertHash}}'];
-
-export function masterJoinArgv(c: Cluster, h: HostSpec): string[] {
-  return [
-    ...joinBase(c),
-    '--control-plane',
-    '--certificate-key',
-    '{{certificateKey}}',
-    '--apiserver-advertise-address',
-    h.address,
-    '--apiserver-bind-port',
-    String(c.spec.loadBalancer.apiserverBindPort),
-    '--node-name',
-    h.name,
-    ...ignorePreflightFlag(c, 'join-master'),
-  ];
+export function masterJoinArgv(c: Cluster, _h?: HostSpec): string[] {
+  return ['kubeadm', 'join', '--config', KUBEADM_JOIN_CONFIG, ...ignorePreflightFlag(c, 'join-master')];
 }
 
-export function workerJoinArgv(c: Cluster, h: HostSpec): string[] {
-  return [...joinBase(c), '--node-name', h.name, ...ignorePreflightFlag(c, 'join-worker')];
+export function workerJoinArgv(c: Cluster, _h?: HostSpec): string[] {
+  return ['kubeadm', 'join', '--config', KUBEADM_JOIN_CONFIG, ...ignorePreflightFlag(c, 'join-worker')];
+}
+
+/** The join's secrets file: filled on the worker at write time, removed after the join. */
+function joinConfigFile(c: Cluster, h: HostSpec, controlPlane: boolean): PlannedFile {
+  return file(KUBEADM_JOIN_CONFIG, renderJoinConfig(c, h, controlPlane), '0600', { runtime: true });
 }
 
 /** "master 2 of 3, one at a time, quorum 2/2 after": what the operator must know before it runs. */
@@ -46,9 +38,10 @@ export function masterPosition(c: Cluster, h: HostSpec): string {
 function masterSteps(c: Cluster, h: HostSpec): PlannedStep[] {
   const steps = [
     step('join-masters', h.name, 'kubeadm-join', `kubeadm join --control-plane (${masterPosition(c, h)})`, {
-      files: controlPlaneFiles(c),
+      files: [...controlPlaneFiles(c), joinConfigFile(c, h, true)],
       check: cmd('test', '-f', KUBELET_CONF),
-      commands: [longCmd(...masterJoinArgv(c, h))],
+      commands: [longCmd(...masterJoinArgv(c))],
+      timeoutSeconds: kubeadmStepTimeoutSeconds('join-master'),
     }),
     kubeconfigStep('join-masters', h),
   ];
@@ -87,8 +80,10 @@ export const joinWorkers: PhaseModule = {
   steps: (c) =>
     workers(c).map((h, i) =>
       step('join-workers', h.name, 'kubeadm-join', `kubeadm join (worker ${i + 1} of ${workers(c).length}, up to ${workerConcurrency(c)} at a time)`, {
+        files: [joinConfigFile(c, h, false)],
         check: cmd('test', '-f', KUBELET_CONF),
-        commands: [longCmd(...workerJoinArgv(c, h))],
+        commands: [longCmd(...workerJoinArgv(c))],
+        timeoutSeconds: kubeadmStepTimeoutSeconds('join-worker'),
       }),
     ),
 };

@@ -20,6 +20,9 @@ import type { PlannedStep } from '../plan/types';
 import { cmd, file, runScript, script, step, tolerant } from './step';
 import type { PhaseModule } from './types';
 
+/** Package downloads from a slow mirror. */
+const PACKAGES_TIMEOUT_SECONDS = 1800;
+
 function packagesFor(c: Cluster, h: HostSpec): PackageNeed[] {
   const isNode = isControlPlane(h) || isWorker(h);
   const needs: PackageNeed[] = [];
@@ -38,7 +41,9 @@ export function prepSteps(c: Cluster, h: HostSpec): PlannedStep[] {
     out.push(
       step('prep', h.name, 'packages', `install missing packages (${[...new Set(needs.map((n) => n.binary))].join(', ')})`, {
         files: [script('packages', renderPackagesScript(c, needs))],
-        commands: [runScript('packages')],
+        // apt/dnf must not die with the SSH session midway (a half-configured dpkg).
+        commands: [{ ...runScript('packages'), long: true }],
+        timeoutSeconds: PACKAGES_TIMEOUT_SECONDS,
       }),
     );
   }

@@ -1,15 +1,26 @@
 /** Small builders that keep phase modules readable: steps, script files, commands. */
-import type { PhaseName, PlannedCommand, PlannedFile, PlannedStep } from '../plan/types';
+import { DEFAULT_STEP_TIMEOUT_SECONDS, type PhaseName, type PlannedCommand, type PlannedFile, type PlannedStep } from '../plan/types';
 import { SCRIPTS_DIR } from '../render/paths';
 
 export interface StepBody {
   files?: PlannedFile[];
   check?: PlannedCommand;
   commands?: PlannedCommand[];
+  /** Default: DEFAULT_STEP_TIMEOUT_SECONDS. */
+  timeoutSeconds?: number;
 }
 
 export function step(phase: PhaseName, host: string, slug: string, title: string, body: StepBody): PlannedStep {
-  return { id: `${phase}/${host}/${slug}`, phase, host, title, files: body.files ?? [], ...(body.check ? { check: body.check } : {}), commands: body.commands ?? [] };
+  return {
+    id: `${phase}/${host}/${slug}`,
+    phase,
+    host,
+    title,
+    files: body.files ?? [],
+    ...(body.check ? { check: body.check } : {}),
+    commands: body.commands ?? [],
+    timeoutSeconds: body.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT_SECONDS,
+  };
 }
 
 export const cmd = (...argv: string[]): PlannedCommand => ({ argv });

@@ -31,6 +31,12 @@ export interface PlannedFile {
    * host's step runs in an earlier phase or earlier in the same phase (concurrency 1).
    */
   from?: { host: string; path: string };
+  /**
+   * `content` holds `{{name}}` runtime values (see RUNTIME_VALUES), filled on the worker when the
+   * file is written. Such a file is written only once the check says the commands must run, and
+   * removed again right after them: secrets reach a command through it, never through argv.
+   */
+  runtime?: boolean;
 }
 
 /**
@@ -41,7 +47,11 @@ export interface PlannedCommand {
   argv: string[];
   /** Exit codes that count as success (default [0]). */
   okExitCodes?: number[];
-  /** The command may run long (kubeadm init/join): the executor heartbeats its output tail. */
+  /**
+   * The command may run long (kubeadm init/join/reset, package installs): it runs detached on the
+   * host, outliving the SSH connection and the worker; a later attempt re-attaches to it or reads
+   * its result, and a per-host, per-step flock keeps two copies from ever running at once.
+   */
   long?: boolean;
 }
 
@@ -56,7 +66,15 @@ export interface PlannedStep {
   /** Exit 0 on the host means the step's effect is already there: the commands are skipped. */
   check?: PlannedCommand;
   commands: PlannedCommand[];
+  /**
+   * How long the whole step may take before it counts as hung: it is then stopped on the host and
+   * fails as a retryable `StepHang`. kubeadm steps take kubeadm's own v1beta4 timeouts plus a margin.
+   */
+  timeoutSeconds?: number;
 }
+
+/** A step's bound unless it says otherwise: generous for host commands, tight enough to catch a hang. */
+export const DEFAULT_STEP_TIMEOUT_SECONDS = 600;
 
 export interface PlannedPhase {
   name: PhaseName;

@@ -1,14 +1,56 @@
 /**
  * kubeadm's config (API kubeadm.k8s.io/v1beta4, Kubernetes 1.31+) for `kubeadm init` on
  * master0: InitConfiguration + ClusterConfiguration + KubeletConfiguration +
- * KubeProxyConfiguration, following seed 000's kubeadm.yaml and seed 001's lessons.
- * Joins use flags instead (kubeadm refuses --control-plane/--token next to --config).
+ * KubeProxyConfiguration, following seed 000's kubeadm.yaml and seed 001's lessons; and the
+ * JoinConfiguration for each joining node. Joins take their secrets (bootstrap token, CA hash,
+ * certificate key) from that file, never from argv, where `ps` on the host would show them; kubeadm
+ * refuses --token/--control-plane next to --config, so everything but --ignore-preflight-errors
+ * is in the file.
  */
 import { nthAddress } from '../spec/net';
 import { controlPlanes, controlPlaneEndpoint, endpointHost, etcdHosts, master0 } from '../spec/topology';
-import type { Cluster } from '../spec/types';
+import type { Cluster, HostSpec } from '../spec/types';
 import { AUDIT_POLICY, ETCD_CA, ETCD_CLIENT_CERT, ETCD_CLIENT_KEY } from './paths';
 import { toYaml, toYamlDocs } from './yaml';
+
+/**
+ * kubeadm's v1beta4 `timeouts` (seconds; kubeadm's own defaults), written into every config hakube
+ * renders so the step timeouts below are computed from what kubeadm will really wait.
+ */
+export const KUBEADM_TIMEOUTS = {
+  controlPlaneComponentHealthCheck: 240,
+  kubeletHealthCheck: 240,
+  kubernetesAPICall: 60,
+  etcdAPICall: 120,
+  tlsBootstrap: 300,
+  discovery: 300,
+  upgradeManifests: 300,
+} as const;
+
+/** Margin over kubeadm's own waits: process start, file writes, image checks. */
+const KUBEADM_MARGIN_SECONDS = 120;
+
+/**
+ * How long a kubeadm step may take before hakube calls it hung: the sum of the waits kubeadm
+ * makes in that command (each with its own timeout) plus a margin. API calls are counted per
+ * phase that makes them (init: upload-config, upload-certs, mark-control-plane, bootstrap-token,
+ * addons; a control-plane join: upload-config, mark-control-plane, etcd member add).
+ */
+export function kubeadmStepTimeoutSeconds(kind: 'init' | 'join-master' | 'join-worker' | 'reset'): number {
+  const t = KUBEADM_TIMEOUTS;
+  const waits = {
+    init: t.kubeletHealthCheck + t.controlPlaneComponentHealthCheck + 5 * t.kubernetesAPICall + t.etcdAPICall,
+    'join-master': t.discovery + t.tlsBootstrap + t.kubeletHealthCheck + t.controlPlaneComponentHealthCheck + t.etcdAPICall + 3 * t.kubernetesAPICall,
+    'join-worker': t.discovery + t.tlsBootstrap + t.kubeletHealthCheck,
+    // reset reads the cluster's config and may remove its etcd member; nothing else waits.
+    reset: t.kubernetesAPICall + t.etcdAPICall,
+  }[kind];
+  return waits + KUBEADM_MARGIN_SECONDS;
+}
+
+function timeoutsDoc(): Record<string, string> {
+  return Object.fromEntries(Object.entries(KUBEADM_TIMEOUTS).map(([k, v]) => [k, `${v}s`]));
+}
 
 const args = (m: Record<string, string>) => Object.entries(m).map(([name, value]) => ({ name, value }));
 
@@ -76,6 +118,7 @@ export function renderKubeadmConfig(c: Cluster): string {
     kind: 'InitConfiguration',
     localAPIEndpoint: { advertiseAddress: m0.address, bindPort: lb.apiserverBindPort },
     nodeRegistration,
+    timeouts: timeoutsDoc(),
   };
 
   const etcd =
@@ -135,4 +178,23 @@ export function renderKubeadmConfig(c: Cluster): string {
   if (s.kubeProxy.mode === 'ipvs') proxy.ipvs = { scheduler: s.kubeProxy.ipvsScheduler, strictARP: true };
 
   return toYamlDocs([init, cluster, kubelet, proxy]);
+}
+
+/**
+ * The JoinConfiguration for `h`. Runtime values stay `{{placeholders}}` here (the plan shows the
+ * file as it is); the executor fills them on the worker and writes the file 0600 just before the
+ * join, and removes it right after.
+ */
+export function renderJoinConfig(c: Cluster, h: HostSpec, controlPlane: boolean): string {
+  const doc: Record<string, unknown> = {
+    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    kind: 'JoinConfiguration',
+    discovery: { bootstrapToken: { apiServerEndpoint: controlPlaneEndpoint(c), token: '{{joinToken}}', caCertHashes: ['{{caCertHash}}'] } },
+    nodeRegistration: { name: h.name },
+    timeouts: timeoutsDoc(),
+  };
+  if (controlPlane) {
+    doc.controlPlane = { localAPIEndpoint: { advertiseAddress: h.address, bindPort: c.spec.loadBalancer.apiserverBindPort }, certificateKey: '{{certificateKey}}' };
+  }
+  return toYaml(doc);
 }

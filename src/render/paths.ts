@@ -6,6 +6,8 @@ export const HAKUBE_DIR = '/etc/hakube';
 export const SCRIPTS_DIR = `${HAKUBE_DIR}/bin`;
 export const STATE_DIR = '/var/lib/hakube';
 export const KUBEADM_CONFIG = `${HAKUBE_DIR}/kubeadm.yaml`;
+/** Holds the join secrets only while `kubeadm join` runs. */
+export const KUBEADM_JOIN_CONFIG = `${HAKUBE_DIR}/kubeadm-join.yaml`;
 export const FLANNEL_MANIFEST = `${HAKUBE_DIR}/kube-flannel.yaml`;
 export const AUDIT_POLICY = '/etc/kubernetes/audit-policy.yaml';
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';

@@ -19,6 +19,10 @@ import {
 import { checkHostKey, hostKeyAlgorithms, knownHostName, parseKnownHosts, type HostKeyVerdict, type KnownHostEntry } from './hostkeys';
 import type { SshOptions, SshTarget } from './target';
 
+/** Keepalive every 5 s, dropped after 2 unanswered: a silent partition is seen within ~15 s. */
+export const DEFAULT_KEEPALIVE_INTERVAL_MS = 5_000;
+export const DEFAULT_KEEPALIVE_COUNT_MAX = 2;
+
 export interface Endpoint {
   /** Name for errors: the inventory host, or `bastion for k2`. */
   label: string;
@@ -121,8 +125,9 @@ export function openClient(target: SshTarget, ep: Endpoint, opts: SshOptions, so
         username: ep.user,
         sock,
         readyTimeout: opts.readyTimeoutMs ?? 20_000,
-        keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
-        keepaliveCountMax: 3,
+        // A silent partition (no RST, no FIN) is only seen by keepalives going unanswered.
+        keepaliveInterval: opts.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+        keepaliveCountMax: opts.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT_MAX,
         algorithms: { serverHostKey: hostKeyAlgorithms(entries, name) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
         hostVerifier: (key: Buffer) => {
           verdict = checkHostKey(key, name, { entries, fingerprint: ep.fingerprint });

@@ -95,6 +95,11 @@ export class SshConnection {
     return this.dialing;
   }
 
+  /** The host directory under which detached commands keep their lock, status and output. */
+  get detachedRoot(): string {
+    return this.opts.detachedDir ?? '/var/lib/hakube/run';
+  }
+
   get connected(): boolean {
     return this.client !== undefined;
   }
@@ -135,7 +140,8 @@ export class SshConnection {
 
   /**
    * Writes `content` to `path` with `mode` (octal string) unless the host already has exactly
-   * that; returns whether anything changed. Content never appears in logs or errors.
+   * that; returns whether anything changed. The host installs it only if what arrived has the
+   * content's sha256. Content never appears in logs or errors.
    */
   async writeFileIfChanged(path: string, content: string | Buffer, mode: string): Promise<boolean> {
     if (!/^[0-7]{3,4}$/.test(mode)) throw new InvalidCommandError(`${this.target.host}: invalid file mode ${JSON.stringify(mode)}`, this.target.host);
@@ -153,7 +159,7 @@ export class SshConnection {
       return true;
     }
     const tmp = `${path}.hakube-${randomBytes(6).toString('hex')}`;
-    await this.exec(['sh', '-c', WRITE_FILE, 'sh', path, tmp, mode], { stdin: data }, false);
+    await this.exec(['sh', '-c', WRITE_FILE, 'sh', path, tmp, mode, want], { stdin: data }, false);
     return true;
   }
 

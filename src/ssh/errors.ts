@@ -52,6 +52,24 @@ export class SshTimeoutError extends SshError {
   readonly retryable = true;
 }
 
+/**
+ * A step did not finish within its planned timeout (PlannedStep.timeoutSeconds): the command was
+ * stopped on the host. Retryable like a failure; named apart so `status` says "hang".
+ */
+export class StepHangError extends SshError {
+  readonly type = 'StepHang';
+  readonly retryable = true;
+}
+
+/**
+ * A detached command's copy vanished from its host without leaving an exit status (the host
+ * rebooted, or it was killed): nothing runs any more, so a retry may start it again.
+ */
+export class CommandLostError extends SshError {
+  readonly type = 'CommandLost';
+  readonly retryable = true;
+}
+
 /** The caller aborted a running command (activity cancelled); the remote command was ended too. */
 export class CommandAbortedError extends SshError {
   readonly type = 'CommandAbortedError';

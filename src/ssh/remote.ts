@@ -30,9 +30,148 @@ export function withChannelWatchdog(commandLine: string): string {
 export const PROBE_FILE = 'sha256sum -- "$1" 2>/dev/null && stat -c %a -- "$1"';
 
 /**
- * Writes stdin to a temp file beside the target and renames it over the target, so readers never
- * see a half-written file. The umask keeps a secret unreadable by others until chmod gives the
+ * Writes stdin to a temp file beside the target, checks that what arrived has the sha256 the
+ * worker sent ($4), and only then renames it over the target, so readers never see a half-written
+ * file and a connection cut mid-upload (sshd then closes stdin, `cat` sees an early EOF) never
+ * installs a truncated one. The umask keeps a secret unreadable by others until chmod gives the
  * planned mode; it is set after mkdir so created parent directories get the usual modes.
  */
-export const WRITE_FILE =
-  'mkdir -p -- "$(dirname -- "$1")" && umask 077 && cat >"$2" && chmod "$3" "$2" && mv -f -- "$2" "$1" || { s=$?; rm -f -- "$2"; exit $s; }';
+export const WRITE_FILE = [
+  // A signal (sshd ending the session) must not leave the temp file behind either.
+  'trap \'rm -f -- "$2"; exit 1\' HUP INT PIPE TERM;',
+  'mkdir -p -- "$(dirname -- "$1")" && umask 077 && cat >"$2" && h=$(sha256sum <"$2") &&',
+  '{ [ "${h%% *}" = "$4" ] || { echo "hakube: $1 arrived with another sha256 (upload cut short?): not installed" >&2; false; }; } &&',
+  'chmod "$3" "$2" && mv -f -- "$2" "$1" || { s=$?; rm -f -- "$2"; exit $s; }',
+].join(' ');
+
+/*
+ * Detached commands: long steps (kubeadm init/join/reset, package installs) must outlive the SSH
+ * channel, the connection and the worker, and a new attempt must find the running copy or its
+ * result instead of starting a second one. Each (step, command) has a state directory on the
+ * host:
+ *   lock     flock(1)ed by the running copy for its whole life: no second copy can run
+ *   pending  made by the starter, removed by the copy once it holds the lock (start-up window)
+ *   owner    which deploy run started it: a finished result is only taken by the same run
+ *   started  epoch seconds at start, on the host's clock: the step's deadline survives re-attach
+ *   pid      the copy's pid, the leader of its own session (setsid) or of its systemd unit
+ *   mode     systemd | setsid, for stopping it
+ *   out      the command's stdout and stderr, until its status is taken
+ *   rc       its exit status, written when it ends (renamed rc.seen once read: a later attempt
+ *            of the same run then starts afresh, one following the same copy still finds it)
+ * The copy never holds the lock in the command itself (fd 9 is closed for it), so a daemon the
+ * command leaves behind does not keep the step "running" forever.
+ */
+
+/**
+ * The copy itself: `sh -c RUNNER sh DIR UMASK ARGV...`. Exit 75 without running when another
+ * holds the lock. The command gets the umask the SSH session had, its output file stays root's.
+ */
+export const DETACHED_RUNNER = [
+  'd=$1 um=$2; shift 2',
+  'umask 077',
+  'exec 9>>"$d/lock"',
+  'flock -n 9 || exit 75',
+  'echo $$ >"$d/pid"',
+  ': >"$d/out"',
+  'rm -f -- "$d/pending"',
+  'umask "$um"',
+  '"$@" </dev/null >>"$d/out" 2>&1 9>&-',
+  's=$?',
+  'echo $s >"$d/rc.tmp" && mv -f -- "$d/rc.tmp" "$d/rc"',
+].join('\n');
+
+/** Seconds since the file's mtime (a missing file is very old). */
+const AGE = 'age_of() { m=$(stat -c %Y -- "$1" 2>/dev/null) || { echo 99999; return; }; echo $(( $(date +%s) - m )); }';
+
+/**
+ * `sh -c START sh DIR UNIT OWNER RUNNER ARGV...` prints `running` (a copy holds the lock or is
+ * starting), `finished` (this run's copy ended and its status waits to be read) or `started`.
+ * systemd-run is used where systemd is the running init (its own test: /run/systemd/system),
+ * otherwise setsid; either way the copy is outside this SSH session.
+ */
+export const DETACHED_START = [
+  'd=$1 u=$2 o=$3 r=$4; shift 4',
+  AGE,
+  'command -v flock >/dev/null 2>&1 || { echo "hakube: flock(1) is missing on this host (util-linux)" >&2; exit 127; }',
+  // Output may hold secrets (kubeadm init prints its certificate key): root only.
+  'um=$(umask); umask 077',
+  'mkdir -p -- "$d" || exit 1',
+  'if [ -f "$d/rc" ]; then',
+  '  if [ "$(cat -- "$d/owner" 2>/dev/null)" = "$o" ]; then echo finished; exit 0; fi',
+  '  rm -f -- "$d/rc"',
+  'fi',
+  'if ! flock -n "$d/lock" true; then echo running; exit 0; fi',
+  'if [ -f "$d/rc" ]; then echo finished; exit 0; fi',
+  'if [ -f "$d/pending" ] && [ "$(age_of "$d/pending")" -lt 30 ]; then echo running; exit 0; fi',
+  'rm -f -- "$d/out" "$d/pid" "$d/rc.seen"',
+  'printf \'%s\\n\' "$o" >"$d/owner" && date +%s >"$d/started" && : >"$d/pending" || exit 1',
+  'if command -v systemd-run >/dev/null 2>&1 && [ -d /run/systemd/system ]; then',
+  '  echo systemd >"$d/mode"',
+  '  systemctl reset-failed "$u.service" >/dev/null 2>&1',
+  '  systemd-run --unit="$u" --collect --quiet -- sh -c "$r" sh "$d" "$um" "$@" </dev/null >/dev/null || { s=$?; rm -f -- "$d/pending"; exit $s; }',
+  'else',
+  '  echo setsid >"$d/mode"',
+  '  setsid sh -c "$r" sh "$d" "$um" "$@" </dev/null >/dev/null 2>&1 &',
+  'fi',
+  'echo started',
+].join('\n');
+
+/**
+ * `sh -c ATTACH sh DIR TIMEOUT`: streams the copy's output on stdout from the start while it
+ * runs; on stderr, one line per event and nothing else: `alive AGE` every 3 s (the host-side
+ * liveness probe the activity heartbeats on), then one of `exit N`, `lost` (no copy holds the
+ * lock, none is starting, no status: it died) or `hang AGE` (TIMEOUT seconds since it started,
+ * 0 = none; the caller stops it).
+ */
+export const DETACHED_ATTACH = [
+  'd=$1 t=$2 off=0 n=0',
+  AGE,
+  'flush() { sz=$(stat -c %s -- "$d/out" 2>/dev/null || echo 0); if [ "$sz" -gt "$off" ]; then tail -c +$((off + 1)) -- "$d/out" | head -c $((sz - off)); off=$sz; fi; }',
+  'while :; do',
+  '  flush',
+  // Taken: the output goes too (kubeadm init prints its certificate key); the worker has the tail.
+  '  if [ -f "$d/rc" ]; then flush; echo "exit $(cat -- "$d/rc")" >&2; mv -f -- "$d/rc" "$d/rc.seen"; rm -f -- "$d/out"; exit 0; fi',
+  '  if flock -n "$d/lock" true && [ ! -f "$d/rc" ] && [ "$(age_of "$d/pending")" -ge 30 ]; then',
+  // Another attempt following the same copy took its status first.
+  '    if [ -f "$d/rc.seen" ]; then flush; echo "exit $(cat -- "$d/rc.seen")" >&2; exit 0; fi',
+  '    rm -f -- "$d/pending"; flush; echo lost >&2; exit 0',
+  '  fi',
+  '  age=$(( $(date +%s) - $(cat -- "$d/started" 2>/dev/null || date +%s) ))',
+  '  if [ "$t" -gt 0 ] && [ "$age" -ge "$t" ]; then flush; echo "hang $age" >&2; exit 0; fi',
+  '  [ $((n % 3)) -eq 0 ] && echo "alive $age" >&2',
+  '  n=$((n + 1))',
+  '  sleep 1',
+  'done',
+].join('\n');
+
+/** `sh -c STOP sh DIR UNIT`: ends a copy (TERM to its unit or session, KILL after 5 s) and forgets its status. */
+export const DETACHED_STOP = [
+  'd=$1 u=$2',
+  'if [ "$(cat -- "$d/mode" 2>/dev/null)" = systemd ]; then systemctl stop "$u.service" >/dev/null 2>&1; fi',
+  'p=$(cat -- "$d/pid" 2>/dev/null)',
+  'i=0',
+  'if [ -n "$p" ] && ! flock -n "$d/lock" true; then',
+  '  kill -TERM "-$p" 2>/dev/null',
+  '  while [ $i -lt 10 ] && ! flock -n "$d/lock" true; do sleep 0.5; i=$((i + 1)); done',
+  '  flock -n "$d/lock" true || kill -KILL "-$p" 2>/dev/null',
+  'fi',
+  'rm -f -- "$d/pending" "$d/rc"',
+].join('\n');
+
+/**
+ * `sh -c BUSY sh DIR...`: prints the index of the first directory whose copy runs (or is starting),
+ * or -1. A step whose copy still runs is attached to, not judged by its check: kubeadm join
+ * writes kubelet.conf long before it has finished.
+ */
+export const DETACHED_BUSY = [
+  AGE,
+  'i=0',
+  'for d; do',
+  '  if [ -d "$d" ] && { ! flock -n "$d/lock" true || { [ -f "$d/pending" ] && [ "$(age_of "$d/pending")" -lt 30 ]; }; }; then echo $i; exit 0; fi',
+  '  i=$((i + 1))',
+  'done',
+  'echo -1',
+].join('\n');
+
+/** `sh -c FORGET sh DIR...`: drops finished results nobody read (the step's check says it is done). */
+export const DETACHED_FORGET = 'for d; do rm -f -- "$d/rc"; done';

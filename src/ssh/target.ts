@@ -35,9 +35,13 @@ export interface SshLogger {
 export interface SshOptions {
   /** Handshake timeout (default 20 s). */
   readyTimeoutMs?: number;
-  /** Keepalive period; three missed keepalives drop the connection (default 15 s). */
+  /** Keepalive period (default 5 s). */
   keepaliveIntervalMs?: number;
+  /** Unanswered keepalives after which the connection counts as lost (default 2). */
+  keepaliveCountMax?: number;
   /** Most channels open at once on one connection; OpenSSH's MaxSessions defaults to 10. */
   maxChannels?: number;
   logger?: SshLogger;
+  /** Where detached commands keep their state on the hosts (default /var/lib/hakube/run). */
+  detachedDir?: string;
 }

@@ -75,17 +75,24 @@ test('plan --json, seed 001 example: VIP, stacked etcd', () => {
   const joins = jm.steps.filter((s) => s.id.endsWith('/kubeadm-join'));
   assert.match(joins[0].title, /master 2 of 3, one at a time, quorum 2\/2 after/);
   assert.match(joins[1].title, /master 3 of 3, one at a time, quorum 2\/3 after/);
+  // Secrets never on argv: the join reads them from a 0600 file filled on the worker.
   const argv = joins[0].commands[0].argv;
-  assert.deepEqual(argv.slice(0, 3), ['kubeadm', 'join', '10.30.12.249:8443']);
-  for (const [flag, value] of [['--token', '{{joinToken}}'], ['--certificate-key', '{{certificateKey}}'], ['--discovery-token-ca-cert-hash', '{{caCertHash}}'], ['--apiserver-advertise-address', '10.30.12.204'], ['--apiserver-bind-port', '6443']]) {
-    assert.equal(argv[argv.indexOf(flag) + 1], value, flag);
+  assert.deepEqual(argv, ['kubeadm', 'join', '--config', '/etc/hakube/kubeadm-join.yaml', '--ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests']);
+  assert.equal(joins[0].commands[0].long, true);
+  const conf = joins[0].files.find((f) => f.path === '/etc/hakube/kubeadm-join.yaml')!;
+  assert.deepEqual([conf.mode, conf.runtime], ['0600', true]);
+  for (const line of ['apiServerEndpoint: 10.30.12.249:8443', 'token: "{{joinToken}}"', '- "{{caCertHash}}"', 'certificateKey: "{{certificateKey}}"', 'advertiseAddress: 10.30.12.204', 'bindPort: 6443', 'name: m2']) {
+    assert.ok(conf.content.includes(line), `${line} in\n${conf.content}`);
   }
-  assert.ok(argv.includes('--control-plane'));
-  assert.ok(argv.includes('--ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests'));
   const jw = phase('join-workers');
   assert.equal(jw.concurrency, 2);
   assert.match(jw.steps[0].title, /up to 2 at a time/);
-  assert.ok(!jw.steps[0].commands[0].argv.includes('--control-plane'));
+  const workerConf = jw.steps[0].files.find((f) => f.path === '/etc/hakube/kubeadm-join.yaml')!;
+  assert.ok(workerConf.runtime && !/^controlPlane:/m.test(workerConf.content) && !workerConf.content.includes('certificateKey'));
+  // Every step has a timeout; kubeadm's are kubeadm's own waits plus a margin.
+  const all = plan.phases.flatMap((p) => p.steps);
+  assert.ok(all.every((s) => typeof s.timeoutSeconds === 'number' && s.timeoutSeconds > 0));
+  assert.ok(joins[0].timeoutSeconds! > jw.steps[0].timeoutSeconds! && jw.steps[0].timeoutSeconds! > 300);
   assert.ok(phase('verify').steps.some((s) => s.id === 'verify/m1/vip-failover'));
   assert.ok(!phase('verify').steps.some((s) => s.id.endsWith('/test-workload')));
 });
@@ -110,9 +117,10 @@ test('plan --json, seed 000 example: external etcd, nginx on every node', () => 
   assert.match(jm.steps[0].title, /master 2 of 3.*external etcd quorum 2\/3 unaffected/);
   assert.ok(jm.steps.some((s) => s.id === 'join-masters/k2/untaint'));
   const argv = jm.steps[0].commands[0].argv;
-  assert.equal(argv[2], '127.0.0.1:6443');
-  assert.equal(argv[argv.indexOf('--apiserver-bind-port') + 1], '5443');
-  assert.ok(argv.includes('--ignore-preflight-errors=Swap'));
+  assert.deepEqual(argv, ['kubeadm', 'join', '--config', '/etc/hakube/kubeadm-join.yaml', '--ignore-preflight-errors=Swap']);
+  const conf = jm.steps[0].files.find((f) => f.runtime)!.content;
+  assert.match(conf, /apiServerEndpoint: 127\.0\.0\.1:6443/);
+  assert.match(conf, /bindPort: 5443/);
   const initArgv = phase('init').steps[0].commands[0].argv;
   assert.deepEqual(initArgv, ['kubeadm', 'init', '--config', '/etc/hakube/kubeadm.yaml', '--upload-certs', '--ignore-preflight-errors=Swap']);
   assert.ok(phase('verify').steps.some((s) => s.id === 'verify/k1/test-workload'));
