@@ -10,6 +10,7 @@ import { register as logs } from './logs';
 import { register as steer } from './steer';
 import { register as list } from './list';
 import { register as demo } from './demo';
+import { register as codec } from './codec';
 
 /**
  * Every command group, in the order `hakube --help` lists them. Each module exports
@@ -25,6 +26,7 @@ const groups: Array<(program: Command) => void> = [
   plan,
   schema,
   server,
+  codec,
   worker,
   lab,
 ];
