@@ -83,6 +83,7 @@ class DeployRun {
         this.enterPhase(phase);
         await this.runPhase(phase);
         phaseOf(this.progress, phase.name).status = 'done';
+        phaseOf(this.progress, phase.name).endedAt = workflowNow();
       }
     } catch (err) {
       if (!(err instanceof AbortRequested)) {
@@ -166,6 +167,7 @@ class DeployRun {
   private enterPhase(phase: PlannedPhase): void {
     this.progress.phase = phase.name;
     phaseOf(this.progress, phase.name).status = 'running';
+    phaseOf(this.progress, phase.name).startedAt = workflowNow();
     this.publish();
   }
 

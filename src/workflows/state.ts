@@ -39,15 +39,20 @@ export function hostOf(phase: PhaseProgress, host: string): HostProgress {
   return h;
 }
 
-export function markRunning(h: HostProgress, workflowId: string): void {
+// Timestamps are workflow time (the sandbox's Date is the task's start, the same on replay); they
+// only feed the progress query, never a command, so recorded histories replay unchanged.
+export function markRunning(h: HostProgress, workflowId: string, now = Date.now()): void {
   h.status = 'running';
   h.workflowId = workflowId;
+  h.startedAt = now;
+  h.endedAt = undefined;
   h.lastError = undefined;
   for (const s of h.steps) if (s.status === 'failed') s.status = 'pending';
 }
 
-export function applyResult(h: HostProgress, result: HostPhaseResult): void {
+export function applyResult(h: HostProgress, result: HostPhaseResult, now = Date.now()): void {
   h.status = 'done';
+  h.endedAt = now;
   h.lastError = undefined;
   for (const outcome of result.steps) {
     const s = h.steps.find((x) => x.id === outcome.id);
@@ -59,8 +64,9 @@ export function applyResult(h: HostProgress, result: HostPhaseResult): void {
   }
 }
 
-export function applyFailure(h: HostProgress, message: string, attempts: number, details?: StepFailureDetails): void {
+export function applyFailure(h: HostProgress, message: string, attempts: number, details?: StepFailureDetails, now = Date.now()): void {
   h.status = 'failed';
+  h.endedAt = now;
   h.attempts = attempts;
   h.lastError = message;
   if (!details) return;
