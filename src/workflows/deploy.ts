@@ -272,7 +272,8 @@ class DeployRun {
     try {
       outcome = await executeChild(role === 'master' ? joinMaster : joinWorker, {
         workflowId,
-        args: [{ spec: this.input.spec, host, runtime, summary: summaryFor(this.plan, phase.name, host), options: this.input.options }],
+        // Host and credentials first: the Web UI shows the start of a long input, the spec is long.
+        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.input.options, spec: this.input.spec }],
         typedSearchAttributes: [
           { key: HAKUBE_CLUSTER, value: this.plan.cluster },
           { key: HAKUBE_PHASE, value: phase.name },
