@@ -54,6 +54,32 @@ export async function codecAnswers(cfg: DevServerConfig): Promise<boolean> {
 export async function startCodecBackground(cfg: DevServerConfig, env: NodeJS.ProcessEnv = process.env): Promise<{ pid?: number; started: boolean }> {
   if (await codecAnswers(cfg)) return { pid: readPid(cfg), started: false };
   fs.mkdirSync(cfg.home, { recursive: true, mode: 0o700 });
+  // Two starters at once (two `server --background`) must not both spawn: one holds the lock,
+  // the other waits for its server to answer.
+  const lock = path.join(cfg.home, 'codec-server.lock');
+  try {
+    fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const holder = Number(fs.readFileSync(lock, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        if (await codecAnswers(cfg)) return { pid: readPid(cfg), started: false };
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`another hakube (pid ${holder}) is still starting the codec server`);
+    }
+    fs.writeFileSync(lock, `${process.pid}\n`);
+  }
+  try {
+    return await spawnCodec(cfg, env);
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+async function spawnCodec(cfg: DevServerConfig, env: NodeJS.ProcessEnv): Promise<{ pid?: number; started: boolean }> {
   const log = fs.openSync(logFile(cfg), 'a');
   let pid: number | undefined;
   let exited: string | undefined;
