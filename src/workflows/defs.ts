@@ -61,6 +61,8 @@ export interface HealthCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** The tools' own output behind the check (masked, clipped): `hakube logs` shows it. */
+  output?: string;
   /** The verify step behind the check, when it is one: progress marks that step. */
   stepId?: string;
   host?: string;

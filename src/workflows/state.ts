@@ -104,7 +104,8 @@ export function applyChecks(phase: PhaseProgress, report: HealthReport): void {
       if (!s) continue;
       s.status = c.ok ? 'done' : 'failed';
       s.attempts += 1;
-      s.tail = c.detail;
+      // The raw output, when the check carries it, stays reachable through `hakube logs`.
+      s.tail = clip(c.output) ?? c.detail;
       s.lastError = c.ok ? undefined : c.detail;
     }
     const failed = mine.find((c) => !c.ok);

@@ -11,12 +11,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundleOnce } from '../helpers/temporal';
+import { freePort, renderedDom, visibleText } from '../helpers/browser';
 import { connectClient, connectNative } from '../../src/temporal/connection';
 import { createWorker } from '../../src/worker';
 import { parseSpec } from '../../src/spec/parse';
@@ -31,33 +31,7 @@ const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hakube-webui-'));
 const env = { ...process.env, HAKUBE_HOME: home, HAKUBE_CODEC_KEY: randomBytes(32).toString('base64') };
 let ports: { port: number; ui: number; codec: number };
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => srv.once('listening', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 const portArgs = (): string[] => ['--port', String(ports.port), '--ui-port', String(ports.ui), '--codec-port', String(ports.codec)];
-
-function chromium(): string {
-  for (const name of ['chromium', 'chromium-browser']) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-    if (r.status === 0) return r.stdout.trim();
-  }
-  throw new Error('headless Chromium is missing: run `npm run setup` (Debian package chromium)');
-}
-
-/** The page's text once the SPA has loaded its data (virtual time lets its fetches finish). */
-function renderedText(url: string): string {
-  const dom = execFileSync(
-    chromium(),
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${path.join(home, 'chromium')}`, '--virtual-time-budget=20000', '--dump-dom', url],
-    { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  return dom;
-}
 
 before(async () => {
   ports = { port: await freePort(), ui: await freePort(), codec: await freePort() };
@@ -88,14 +62,8 @@ async function deploy(cluster: string, runEnv: NodeJS.ProcessEnv): Promise<void>
 }
 
 function checkPage(url: string, mustShow: string[]): void {
-  const dom = renderedText(url);
-  // The text a reader sees: tags (the code view puts each JSON token in its own) become spaces.
-  const text = dom
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/g, '')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&')
-    .replace(/\s+/g, ' ');
+  const dom = renderedDom(url);
+  const text = visibleText(dom);
   for (const needle of mustShow) assert.ok(text.includes(needle), `${needle} is on ${url}`);
   for (const secret of [TOKEN, CERT_KEY, TOKEN.split('.')[1], CERT_KEY.slice(0, 24)]) {
     assert.ok(!dom.includes(secret), `a secret value reached the page ${url}`);
