@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -182,4 +183,28 @@ test('a recorded history written before rotation (first codec format) decodes wi
   assert.ok(payloads.length > 0, 'the recording holds encrypted payloads');
   const decoded = (await codec.decode(payloads)).map((p) => JSON.stringify(fromPayload(p)));
   assert.ok(decoded.some((d) => d.includes('__hakubeSecret') && d.includes('"m3"')), 'the join input with its secrets decodes');
+});
+
+test('hakube codec rotate and codec keys from the command line; a group-readable key file is refused', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hakube-cli-rotate-'));
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(__dirname, '../../bin/hakube.js'), 'codec', ...args], { env: { ...process.env, HAKUBE_CODEC_KEY: '', HAKUBE_CODEC_KEY_FILE: '', HAKUBE_HOME: home }, encoding: 'utf8' });
+  try {
+    const first = run('keys');
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /^[0-9a-f]{16} {2}\(current: encrypts\)\nfrom /);
+    const rotated = run('rotate');
+    assert.equal(rotated.status, 0, rotated.stderr);
+    const id = /added codec key ([0-9a-f]{16})/.exec(rotated.stdout)![1];
+    const keys = run('keys').stdout.trim().split('\n');
+    assert.equal(keys.length, 3);
+    assert.equal(keys[1], `${id}  (current: encrypts)`);
+    assert.ok(!rotated.stdout.includes(fs.readFileSync(path.join(home, 'codec.key'), 'utf8').trim().split('\n').pop()!), 'a key itself is never printed');
+    fs.chmodSync(path.join(home, 'codec.key'), 0o644);
+    const refused = run('keys');
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^hakube: codec key file .* has mode 0644: .*chmod 600/);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
 });
