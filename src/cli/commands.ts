@@ -10,6 +10,7 @@ import { register as steer } from './steer';
 import { register as list } from './list';
 import { register as demo } from './demo';
 import { register as doctor } from './doctor';
+import { register as codec } from './codec';
 
 /** Adds one group of commands to the program. */
 export type CommandGroup = (program: Command) => void;
@@ -31,6 +32,7 @@ const groups: CommandGroup[] = [
   plan,
   schema,
   server,
+  codec,
   worker,
 ];
 

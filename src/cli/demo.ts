@@ -35,6 +35,7 @@ export function register(program: Command): void {
       const { exitCodeFor, follow } = await import('../client/follow');
       const { renderSummary } = await import('../client/summary');
       const { startBackgroundWorker, stopBackgroundWorker, workerLogFile } = await import('../client/background-worker');
+      const { startCodecBackground, stopCodecBackground } = await import('../temporal/codec-service');
       const spec = loadSpec(flags.file);
       const cluster = spec.metadata.name;
       // The spec's relative key paths are relative to the project root, as the lab writes them.
@@ -43,6 +44,8 @@ export function register(program: Command): void {
       const serverWasUp = await answers(address(cfg));
       await ensureDevServer();
       say(serverWasUp ? `using the Temporal server at ${cfg.ip}:${cfg.port}` : `started the Temporal dev server (Web UI ${uiUrl(cfg)})`);
+      const codec = await startCodecBackground(cfg);
+      if (codec.started) say(`started the Web UI's codec server (pid ${codec.pid}): payloads readable, secrets hidden`);
       const worker = await startBackgroundWorker();
       say(worker.started ? `started a worker (pid ${worker.pid}, log ${workerLogFile()})` : `using the running worker (pid ${worker.pid})`);
       say(`bringing up the lab for ${cluster}`);
@@ -65,6 +68,7 @@ export function register(program: Command): void {
         say('taking everything down');
         hakube(['lab', 'down', '-f', flags.file]);
         if (worker.started) await stopBackgroundWorker(worker.pid);
+        if (codec.started) await stopCodecBackground(cfg);
         if (!serverWasUp) await stopBackground(cfg);
         say('done: lab removed, worker and server this demo started stopped');
       } else {
@@ -73,7 +77,7 @@ export function register(program: Command): void {
         say(`  progress          npx hakube status ${cluster}`);
         say(`  a node            npx hakube lab ssh ${spec.spec.hosts[0].name}`);
         say(`  take it down      npx hakube lab down -f ${path.relative(PROJECT_ROOT, flags.file)}` +
-          `${worker.started ? `; kill ${worker.pid}  (the worker)` : ''}${serverWasUp ? '' : '; npx hakube server stop'}`);
+          `${worker.started ? `; kill ${worker.pid}  (the worker)` : ''}${serverWasUp && !codec.started ? '' : '; npx hakube server stop'}`);
         say('  or next time      npm run demo -- --down');
       }
       process.exitCode = exit;

@@ -4,12 +4,14 @@ import { CliError } from './exit';
 import type { DevServerFlags } from '../temporal/devserver';
 
 const devserver = () => import('../temporal/devserver');
+const codecService = () => import('../temporal/codec-service');
 
 function serverOptions<T extends Command>(cmd: T): T {
   cmd
     .option('--ip <ip>', 'address to bind the server and Web UI to (env HAKUBE_SERVER_IP)')
     .option('--port <port>', 'gRPC port (env HAKUBE_SERVER_PORT, default 7233)')
     .option('--ui-port <port>', 'Web UI port (env HAKUBE_UI_PORT, default port + 1000)')
+    .option('--codec-port <port>', "the Web UI's codec server port (env HAKUBE_CODEC_PORT, default UI port + 1)")
     .option('--home <dir>', 'state directory for the database and pid file (env HAKUBE_HOME, default .hakube)');
   return cmd;
 }
@@ -25,12 +27,25 @@ export function register(program: Command): void {
     const { address, devServerConfig, runForeground, startBackground, uiUrl } = await devserver();
     const cfg = devServerConfig(flags);
     if (!flags.background) {
-      process.exitCode = await runForeground(cfg);
+      // The Web UI's codec server runs in this process for as long as the dev server does.
+      const [{ createCodec }, { DisplayCodec }, { listenCodecServer, uiOrigins }] = await Promise.all([
+        import('../temporal/data-converter'),
+        import('../temporal/display-codec'),
+        codecService(),
+      ]);
+      const codec = await listenCodecServer({ codec: new DisplayCodec(createCodec()), origins: uiOrigins(cfg), token: cfg.codecToken }, cfg.ip, cfg.codecPort);
+      try {
+        process.exitCode = await runForeground(cfg);
+      } finally {
+        codec.close();
+      }
       return;
     }
     const { pid, alreadyRunning } = await startBackground(cfg);
     const what = alreadyRunning ? 'already running' : 'started';
     process.stdout.write(`Temporal dev server ${what} (pid ${pid}) at ${address(cfg)}, Web UI ${uiUrl(cfg)}\n`);
+    const codec = await (await codecService()).startCodecBackground(cfg);
+    process.stdout.write(`codec server for the Web UI ${codec.started ? 'started' : 'already running'}${codec.pid ? ` (pid ${codec.pid})` : ''} at http://${cfg.ip}:${cfg.codecPort}${cfg.codecToken ? ' (token required)' : ''}\n`);
   });
 
   serverOptions(server.command('stop').description('stop the dev server started with --background')).action(
@@ -39,6 +54,8 @@ export function register(program: Command): void {
       const cfg = devServerConfig({ ...server.opts(), ...flags });
       const pid = await stopBackground(cfg);
       process.stdout.write(pid === undefined ? `no dev server recorded in ${cfg.home}\n` : `stopped Temporal dev server (pid ${pid})\n`);
+      const codec = await (await codecService()).stopCodecBackground(cfg);
+      if (codec !== undefined) process.stdout.write(`stopped the codec server (pid ${codec})\n`);
     },
   );
 

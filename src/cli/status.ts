@@ -1,10 +1,30 @@
-/** `hakube status <cluster> [--watch] [--json]`: where a deploy is, per phase and host. */
+/** `hakube status <cluster> [--watch] [--json] [--wide] [--host H]`: where a deploy is, per phase and host. */
 import type { Command } from 'commander';
 import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
+import { renderBoard } from '../client/render';
+import { fitBoard } from '../client/board';
+import { renderHost, renderWide } from '../client/detail';
+import type { Progress } from '../workflows/defs';
+import { CliError, EXIT } from './exit';
 
 interface StatusFlags extends ConnectionFlags {
   watch?: boolean;
   json?: boolean;
+  wide?: boolean;
+  host?: string;
+}
+
+/** The one-shot view: the board fitted to a terminal, the compact board for pipes, or full detail. */
+function render(p: Progress, flags: StatusFlags): string {
+  const now = Date.now();
+  if (flags.host) {
+    const lines = renderHost(p, flags.host, now);
+    if (!lines) throw new CliError(`${flags.host} has no work in ${p.cluster}'s plan`, EXIT.BAD_INPUT);
+    return lines.join('\n');
+  }
+  if (flags.wide) return renderWide(p, now).join('\n');
+  const out = process.stdout;
+  return out.isTTY ? fitBoard(p, { columns: out.columns || 80, rows: out.rows || 24 }, now).join('\n') : renderBoard(p);
 }
 
 export function register(program: Command): void {
@@ -13,14 +33,15 @@ export function register(program: Command): void {
     .description("show a cluster deploy's progress per phase, host and step (exit 3 when it waits for the operator)")
     .argument('<cluster>', 'cluster name (metadata.name)')
     .option('--watch', 'keep following until the run ends')
-    .option('--json', 'the full progress record as JSON');
+    .option('--json', 'the full progress record as JSON')
+    .option('--wide', 'every host of every phase on its own line, with its step or last error')
+    .option('--host <host>', "one host's detail: each phase and step, attempts, errors, output tails");
   addConnectionOptions(cmd).action(async (cluster: string, flags: StatusFlags) => {
     const { connectClient } = await import('../temporal/connection');
     const { deployHandle, describeDeploy, queryProgress, webUiLink } = await import('../client/deploy');
     const { exitCodeFor, follow } = await import('../client/follow');
     const { closedRunSummary } = await import('../client/closed');
     const { withLiveSteps } = await import('../client/live');
-    const { renderBoard } = await import('../client/render');
     const { renderSummary } = await import('../client/summary');
     const client = await connectClient(flags);
     try {
@@ -43,8 +64,9 @@ export function register(program: Command): void {
         process.exitCode = exitCodeFor(p);
         return;
       }
-      const p = flags.watch ? await follow(handle, { client }) : await withLiveSteps(client, await queryProgress(handle));
-      if (!flags.watch) process.stdout.write(renderBoard(p) + '\n');
+      const detail = flags.wide || flags.host !== undefined;
+      const p = flags.watch && !detail ? await follow(handle, { client }) : await withLiveSteps(client, await queryProgress(handle));
+      if (!flags.watch || detail) process.stdout.write(render(p, flags) + '\n');
       process.stdout.write(renderSummary(p, link) + '\n');
       process.exitCode = exitCodeFor(p);
     } finally {

@@ -13,22 +13,34 @@ import { externalEtcdCerts } from './etcd';
 import { cmd, file, kubectl, runScript, script, step } from './step';
 import type { PhaseModule } from './types';
 
+/** Every kind of verification check; src/activities/verify-summary.ts reads each one's output. */
+export const VERIFY_KINDS = ['nodes-ready', 'etcd-health', 'healthz', 'vip-failover', 'test-workload'] as const;
+export type VerifyKind = (typeof VERIFY_KINDS)[number];
+
+/** The kind of a verify step, from its id (`verify/<host>/<kind>`). */
+export function verifyKind(stepId: string): VerifyKind | undefined {
+  const slug = stepId.split('/').pop();
+  return VERIFY_KINDS.find((k) => k === slug);
+}
+
+const vstep = (host: string, kind: VerifyKind, title: string, body: Parameters<typeof step>[4]): PlannedStep => step('verify', host, kind, title, body);
+
 export const stackedEtcdCerts = { ca: KUBEADM_ETCD_CA, cert: '/etc/kubernetes/pki/apiserver-etcd-client.crt', key: '/etc/kubernetes/pki/apiserver-etcd-client.key' };
 
 function verifySteps(c: Cluster): PlannedStep[] {
   const m0 = master0(c).name;
   const steps: PlannedStep[] = [
-    step('verify', m0, 'nodes-ready', `every node Ready (${nodes(c).length})`, {
+    vstep(m0, 'nodes-ready', `every node Ready (${nodes(c).length})`, {
       commands: [cmd(...nodesReadyArgv(c)), kubectl('get', 'nodes', '-o', 'wide')],
     }),
-    step('verify', m0, 'etcd-health', 'etcd endpoint health and member list', {
+    vstep(m0, 'etcd-health', 'etcd endpoint health and member list', {
       files: [script('verify-etcd', renderEtcdHealthScript(c, c.spec.etcd.topology === 'stacked' ? stackedEtcdCerts : externalEtcdCerts))],
       commands: [runScript('verify-etcd')],
     }),
   ];
   for (const h of nodes(c)) {
     steps.push(
-      step('verify', h.name, 'healthz', `apiserver healthz through ${controlPlaneEndpoint(c)}`, {
+      vstep(h.name, 'healthz', `apiserver healthz through ${controlPlaneEndpoint(c)}`, {
         files: [script('verify-healthz', renderHealthzScript(c))],
         commands: [runScript('verify-healthz')],
       }),
@@ -36,7 +48,7 @@ function verifySteps(c: Cluster): PlannedStep[] {
   }
   if (c.spec.loadBalancer.type === 'vip') {
     steps.push(
-      step('verify', m0, 'vip-failover', `VIP failover drill: keepalived stopped on the VIP holder, ${c.spec.loadBalancer.vip} must move and serve`, {
+      vstep(m0, 'vip-failover', `VIP failover drill: keepalived stopped on the VIP holder, ${c.spec.loadBalancer.vip} must move and serve`, {
         files: [script('verify-vip', renderVipDrillScript(c))],
         commands: [runScript('verify-vip')],
       }),
@@ -45,7 +57,7 @@ function verifySteps(c: Cluster): PlannedStep[] {
   if (c.spec.loadBalancer.type === 'local-proxy') {
     const manifest = `${HAKUBE_DIR}/verify-workload.yaml`;
     steps.push(
-      step('verify', m0, 'test-workload', 'test deployment and service created through the API (then removed)', {
+      vstep(m0, 'test-workload', 'test deployment and service created through the API (then removed)', {
         files: [file(manifest, renderTestWorkload(c)), script('verify-workload', renderTestWorkloadScript(c, manifest))],
         commands: [runScript('verify-workload')],
       }),

@@ -133,5 +133,7 @@ until run endpoint health; do
     sleep 2
 done
 run member list -w table
+# Which member leads: the verify summary names it.
+run endpoint status -w table || true
 `;
 }

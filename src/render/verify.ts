@@ -60,11 +60,14 @@ if ! holds; then
     exit 0
 fi
 mkdir -p ${q(STATE_DIR)}
+t0=$(date +%s%N)
 mv "$M" "$P"
 trap 'mv "$P" "$M"' EXIT
 wait_for not_holds || { echo "$VIP did not leave $(hostname) within 90s of stopping keepalived" >&2; exit 1; }
 wait_for healthz || { echo "no apiserver answers through $VIP:$PORT after failover" >&2; exit 1; }
-echo "VIP $VIP moved off $(hostname); the apiserver answers through it"
+t1=$(date +%s%N)
+# From stopping keepalived here to the apiserver answering through the VIP elsewhere.
+echo "VIP $VIP moved off $(hostname) in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }') s; the apiserver answers through it"
 `;
 }
 

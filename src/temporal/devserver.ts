@@ -26,6 +26,10 @@ export interface DevServerConfig {
   ip: string;
   port: number;
   uiPort: number;
+  /** Where `hakube codec-server` listens for the Web UI (the dev server's --ui-codec-endpoint). */
+  codecPort: number;
+  /** Required by the codec server when set; the UI then calls it as <endpoint>/<token>/decode. */
+  codecToken?: string;
   logLevel: string;
 }
 
@@ -33,6 +37,7 @@ export interface DevServerFlags {
   ip?: string;
   port?: string | number;
   uiPort?: string | number;
+  codecPort?: string | number;
   home?: string;
   logLevel?: string;
 }
@@ -40,12 +45,15 @@ export interface DevServerFlags {
 /** Flags, else HAKUBE_* environment, else the defaults the README documents. */
 export function devServerConfig(flags: DevServerFlags = {}, env: NodeJS.ProcessEnv = process.env): DevServerConfig {
   const port = toPort(flags.port ?? env.HAKUBE_SERVER_PORT ?? 7233, 'port');
+  const uiPort = toPort(flags.uiPort ?? env.HAKUBE_UI_PORT ?? port + 1000, 'UI port');
   return {
     binary: env.HAKUBE_TEMPORAL_BIN ? path.resolve(env.HAKUBE_TEMPORAL_BIN) : path.join(PROJECT_ROOT, '.tools', 'bin', 'temporal'),
     home: flags.home ? path.resolve(flags.home) : hakubeHome(env),
     ip: flags.ip ?? env.HAKUBE_SERVER_IP ?? '127.0.0.1',
     port,
-    uiPort: toPort(flags.uiPort ?? env.HAKUBE_UI_PORT ?? port + 1000, 'UI port'),
+    uiPort,
+    codecPort: toPort(flags.codecPort ?? env.HAKUBE_CODEC_PORT ?? uiPort + 1, 'codec server port'),
+    codecToken: env.HAKUBE_CODEC_TOKEN || undefined,
     logLevel: flags.logLevel ?? env.HAKUBE_SERVER_LOG_LEVEL ?? 'warn',
   };
 }
@@ -58,6 +66,9 @@ function toPort(value: string | number, what: string): number {
 
 export const address = (cfg: DevServerConfig): string => `${cfg.ip}:${cfg.port}`;
 export const uiUrl = (cfg: DevServerConfig): string => `http://${cfg.ip}:${cfg.uiPort}`;
+/** The codec server as the browser calls it: the token, if any, rides in the path. */
+export const codecEndpoint = (cfg: DevServerConfig): string =>
+  `http://${cfg.ip}:${cfg.codecPort}${cfg.codecToken ? `/${encodeURIComponent(cfg.codecToken)}` : ''}`;
 const pidFile = (cfg: DevServerConfig): string => path.join(cfg.home, 'server.pid');
 const logFile = (cfg: DevServerConfig): string => path.join(cfg.home, 'server.log');
 const lockFile = (cfg: DevServerConfig): string => path.join(cfg.home, 'server.lock');
@@ -65,6 +76,8 @@ const lockFile = (cfg: DevServerConfig): string => path.join(cfg.home, 'server.l
 export function devServerArgs(cfg: DevServerConfig): string[] {
   const args = ['server', 'start-dev', '--db-filename', path.join(cfg.home, 'temporal.db')];
   args.push('--ip', cfg.ip, '--port', String(cfg.port), '--ui-ip', cfg.ip, '--ui-port', String(cfg.uiPort));
+  // The Web UI decodes payloads through `hakube codec-server`: every field but the secrets.
+  args.push('--ui-codec-endpoint', codecEndpoint(cfg));
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${value}`);
   args.push('--log-level', cfg.logLevel);

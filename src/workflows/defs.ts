@@ -30,6 +30,9 @@ export interface HostProgress {
   lastError?: string;
   /** Where the live activity runs (parent or child workflow), for `hakube status` to describe it. */
   workflowId?: string;
+  /** Workflow time (epoch ms) of this host's latest start in the phase, and of its end. */
+  startedAt?: number;
+  endedAt?: number;
   steps: StepProgress[];
 }
 
@@ -37,6 +40,9 @@ export interface PhaseProgress {
   name: PhaseName;
   status: PhaseStatus;
   reason?: string;
+  /** Workflow time (epoch ms) the phase started and ended: the board's elapsed time and estimate. */
+  startedAt?: number;
+  endedAt?: number;
   hosts: HostProgress[];
 }
 
@@ -55,6 +61,8 @@ export interface HealthCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** The tools' own output behind the check (masked, clipped): `hakube logs` shows it. */
+  output?: string;
   /** The verify step behind the check, when it is one: progress marks that step. */
   stepId?: string;
   host?: string;

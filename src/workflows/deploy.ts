@@ -87,6 +87,7 @@ class DeployRun {
         this.enterPhase(phase);
         await this.runPhase(phase);
         phaseOf(this.progress, phase.name).status = 'done';
+        phaseOf(this.progress, phase.name).endedAt = workflowNow();
       }
     } catch (err) {
       if (!(err instanceof AbortRequested)) {
@@ -170,6 +171,7 @@ class DeployRun {
   private enterPhase(phase: PlannedPhase): void {
     this.progress.phase = phase.name;
     phaseOf(this.progress, phase.name).status = 'running';
+    phaseOf(this.progress, phase.name).startedAt = workflowNow();
     this.publish();
   }
 
@@ -274,7 +276,8 @@ class DeployRun {
     try {
       outcome = await executeChild(role === 'master' ? joinMaster : joinWorker, {
         workflowId,
-        args: [{ spec: this.input.spec, host, runtime, summary: summaryFor(this.plan, phase.name, host), options: this.input.options }],
+        // Host and credentials first: the Web UI shows the start of a long input, the spec is long.
+        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.input.options, spec: this.input.spec }],
         typedSearchAttributes: [
           { key: HAKUBE_CLUSTER, value: this.plan.cluster },
           { key: HAKUBE_PHASE, value: phase.name },

@@ -39,15 +39,20 @@ export function hostOf(phase: PhaseProgress, host: string): HostProgress {
   return h;
 }
 
-export function markRunning(h: HostProgress, workflowId: string): void {
+// Timestamps are workflow time (the sandbox's Date is the task's start, the same on replay); they
+// only feed the progress query, never a command, so recorded histories replay unchanged.
+export function markRunning(h: HostProgress, workflowId: string, now = Date.now()): void {
   h.status = 'running';
   h.workflowId = workflowId;
+  h.startedAt = now;
+  h.endedAt = undefined;
   h.lastError = undefined;
   for (const s of h.steps) if (s.status === 'failed') s.status = 'pending';
 }
 
-export function applyResult(h: HostProgress, result: HostPhaseResult): void {
+export function applyResult(h: HostProgress, result: HostPhaseResult, now = Date.now()): void {
   h.status = 'done';
+  h.endedAt = now;
   h.lastError = undefined;
   for (const outcome of result.steps) {
     const s = h.steps.find((x) => x.id === outcome.id);
@@ -59,8 +64,9 @@ export function applyResult(h: HostProgress, result: HostPhaseResult): void {
   }
 }
 
-export function applyFailure(h: HostProgress, message: string, attempts: number, details?: StepFailureDetails): void {
+export function applyFailure(h: HostProgress, message: string, attempts: number, details?: StepFailureDetails, now = Date.now()): void {
   h.status = 'failed';
+  h.endedAt = now;
   h.attempts = attempts;
   h.lastError = message;
   if (!details) return;
@@ -98,7 +104,8 @@ export function applyChecks(phase: PhaseProgress, report: HealthReport): void {
       if (!s) continue;
       s.status = c.ok ? 'done' : 'failed';
       s.attempts += 1;
-      s.tail = c.detail;
+      // The raw output, when the check carries it, stays reachable through `hakube logs`.
+      s.tail = clip(c.output) ?? c.detail;
       s.lastError = c.ok ? undefined : c.detail;
     }
     const failed = mine.find((c) => !c.ok);

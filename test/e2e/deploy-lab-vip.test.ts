@@ -1,14 +1,22 @@
 /**
  * examples/ha-vip.yaml (stacked etcd, keepalived + haproxy VIP) deployed on lab hosts by the real
  * activities: the second master's `kubeadm join` fails twice (injected on the host), the
- * activity retries it and the deploy completes with a passing verification (VIP drill included).
+ * activity retries it and the deploy completes with a passing verification (VIP drill included)
+ * whose checks say what they saw in words, the tools' raw output kept for `hakube logs`. Then
+ * the run's pages in the Web UI, rendered by headless Chromium through hakube's codec server,
+ * show cluster and hosts and never the run's bootstrap token or certificate key.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type * as http from 'node:http';
 import type { Worker } from '@temporalio/worker';
 import type { TestServer } from '../helpers/temporal';
 import { startDeploy } from '../../src/client/deploy';
 import { progressQuery } from '../../src/workflows/defs';
+import { createCodec } from '../../src/temporal/data-converter';
+import { createCodecServer } from '../../src/temporal/codec-server';
+import { DisplayCodec, SECRET_PLACEHOLDER } from '../../src/temporal/display-codec';
+import { freePort, renderedDom, visibleText } from '../helpers/browser';
 import { commandLog, count, type ExampleLab, resultUnlessWaiting, type DeployBed, deployBed } from './deploy-support';
 
 let server: TestServer;
@@ -16,11 +24,21 @@ let ex: ExampleLab;
 let worker: Worker;
 let bed: DeployBed | undefined;
 
+let uiPort: number;
+let codec: http.Server | undefined;
+
 before(async () => {
-  bed = await deployBed('ha-vip', 'dvip');
+  uiPort = await freePort();
+  const codecPort = await freePort();
+  bed = await deployBed('ha-vip', 'dvip', { ui: { port: uiPort, codecEndpoint: `http://127.0.0.1:${codecPort}` } });
   ({ server, ex, worker } = bed);
+  codec = createCodecServer({ codec: new DisplayCodec(createCodec(server.env)), origins: [`http://127.0.0.1:${uiPort}`] });
+  await new Promise<void>((r) => codec!.listen(codecPort, '127.0.0.1', r));
 });
-after(() => bed?.close());
+after(async () => {
+  await new Promise((r) => (codec ? codec.close(r) : r(undefined)));
+  await bed?.close();
+});
 
 test('ha-vip deploys to a verified cluster; a join failing twice on m2 is retried', async () => {
   await ex.lab.fault('m2', 'command', 'kubeadm join', '--fail', '--times', '2');
@@ -36,6 +54,16 @@ test('ha-vip deploys to a verified cluster; a join failing twice on m2 is retrie
   const names = result.verification!.checks.map((c) => c.name).join('\n');
   assert.match(names, /VIP failover/);
   assert.match(names, /etcd/);
+  // Each check in words, from what the tools printed on the lab hosts.
+  const detail = (re: RegExp): string => result.verification!.checks.find((c) => re.test(c.name))!.detail;
+  assert.equal(detail(/every node Ready/), '5/5 nodes Ready');
+  assert.match(detail(/etcd/), /^etcd: 3 members, all healthy, leader m[123]$/);
+  assert.match(detail(/VIP failover/), /^VIP \S+ moved m1 -> m[23] in \d+\.\d s; the apiserver answers through it$/);
+  assert.match(detail(/w2: apiserver healthz/), /^apiserver \/healthz ok through \S+:8443$/);
+  // The raw output stays in the verify steps' tails, which `hakube logs` prints.
+  const verifySteps = progress.phases.find((p) => p.name === 'verify')!.hosts.flatMap((h) => h.steps);
+  assert.match(verifySteps.find((st) => st.id.endsWith('/nodes-ready'))!.tail ?? '', /NAME\s+STATUS[\s\S]*\bw2\s+Ready/);
+  assert.match(verifySteps.find((st) => st.id.endsWith('/etcd-health'))!.tail ?? '', /IS LEADER/);
 
   const m2 = progress.phases.find((p) => p.name === 'join-masters')!.hosts.find((h) => h.host === 'm2')!;
   const join = m2.steps.find((s) => s.id === 'join-masters/m2/kubeadm-join')!;
@@ -48,4 +76,25 @@ test('ha-vip deploys to a verified cluster; a join failing twice on m2 is retrie
   for (const host of ['m3', 'w1', 'w2']) assert.equal(count(await commandLog(ex.lab, host), /^kubeadm join /), 1, host);
   // The token and certificate key never appear in clear in the host logs either.
   assert.doesNotMatch((await commandLog(ex.lab, 'm3')).join('\n'), /--token [a-z0-9]{6}\.[a-z0-9]{16}/);
+
+  // This run's secrets, read back from the history with the key (only a test may do that).
+  const cluster = ex.spec.metadata.name;
+  const child = server.client.workflow.getHandle(`hakube/${cluster}/deploy/join-master/m2/1`);
+  const [childInput] = ((await child.fetchHistory()).events ?? []).flatMap((e) => (e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []));
+  const decoded = (await createCodec(server.env).decode([childInput]))[0];
+  const runtime = (JSON.parse(Buffer.from(decoded.data!).toString()) as { runtime: Record<string, { __hakubeSecret: string }> }).runtime;
+  const token = runtime.joinToken.__hakubeSecret;
+  const certKey = runtime.certificateKey.__hakubeSecret;
+  assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+  assert.match(certKey, /^[a-f0-9]{64}$/);
+  const ui = `http://127.0.0.1:${uiPort}/namespaces/${server.namespace}/workflows`;
+  for (const [id, names] of [
+    [`hakube/${cluster}/deploy`, [cluster, '"m1"', '"m2"']],
+    [`hakube/${cluster}/deploy/join-master/m2/1`, [cluster, '"m2"', `"joinToken" : "${SECRET_PLACEHOLDER}"`, `"certificateKey" : "${SECRET_PLACEHOLDER}"`]],
+  ] as const) {
+    const dom = renderedDom(`${ui}/${encodeURIComponent(id)}`);
+    const text = visibleText(dom);
+    for (const n of names) assert.ok(text.includes(n), `${n} on the page of ${id}`);
+    for (const secret of [token, token.split('.')[1], certKey, certKey.slice(0, 24)]) assert.ok(!dom.includes(secret), `a secret of this run on the page of ${id}`);
+  }
 });

@@ -8,6 +8,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from '@temporalio/client';
@@ -68,12 +69,14 @@ before(async () => {
   if (process.env.HAKUBE_RECORD_HISTORIES === '1') await record();
 });
 
-test('recorded deploy histories (compensation, waiting, retry update, children) replay against the current code', async () => {
+test('recorded deploy histories (compensation, waiting, retry update, children) replay against the current code, after a key rotation', async () => {
+  // The codec key the recordings were written with is now an old key of the ring: it must still decode them.
+  const rotated = { HAKUBE_CODEC_KEY: `${env.HAKUBE_CODEC_KEY},${randomBytes(32).toString('base64')}` };
   const bundle = await bundleOnce(WORKFLOWS);
   for (const [file, id] of Object.entries(RECORDINGS)) {
     const history = historyFromJSON(fs.readFileSync(path.join(HISTORIES, file), 'utf8'));
     assert.ok((history.events?.length ?? 0) > 10, `${file} holds a whole run`);
-    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: createDataConverter(env) }, history, id);
+    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: createDataConverter(rotated) }, history, id);
   }
   // The parent recording really went through the operator path.
   const parent = fs.readFileSync(path.join(HISTORIES, 'deploy-compensate-retry.json'), 'utf8');

@@ -12,7 +12,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type DeployResult } from '../../src/workflows/defs';
 import { clusterDir } from '../../lab/paths';
 import { freeSubnet, startLabFromFile, uniqueClusterName, type TestLab } from '../helpers/lab';
-import { bundleOnce, startTestServer, type TestServer } from '../helpers/temporal';
+import { bundleOnce, startTestServer, type TestServer, type TestServerOptions } from '../helpers/temporal';
 import { loadSpec } from '../../src/spec/load';
 import type { Cluster } from '../../src/spec/types';
 import { createActivities } from '../../src/activities';
@@ -67,7 +67,7 @@ export interface DeployBed {
   close(): Promise<void>;
 }
 
-export async function deployBed(example: 'ha-vip' | 'ha-local-proxy', prefix: string): Promise<DeployBed> {
+export async function deployBed(example: 'ha-vip' | 'ha-local-proxy', prefix: string, serverOpts: TestServerOptions = {}): Promise<DeployBed> {
   let server: TestServer | undefined;
   let ex: ExampleLab | undefined;
   let pool: SshPool | undefined;
@@ -78,7 +78,7 @@ export async function deployBed(example: 'ha-vip' | 'ha-local-proxy', prefix: st
     await server?.stop();
   };
   try {
-    const srv = (server = await startTestServer());
+    const srv = (server = await startTestServer(serverOpts));
     const lab = (ex = await labFromExample(example, prefix));
     const w = await realWorker(srv);
     pool = w.pool;

@@ -42,12 +42,18 @@ test('docker-compose config -q accepts the file', () => {
 
 test('the services exist and start in order', () => {
   const { services } = composeConfig();
-  assert.deepEqual(Object.keys(services).sort(), ['hakube-worker', 'postgresql', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui']);
+  assert.deepEqual(Object.keys(services).sort(), ['hakube-codec', 'hakube-worker', 'postgresql', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui']);
   assert.ok(services['hakube-worker'].build, 'the worker is built from the Dockerfile');
   assert.equal(services.temporal.depends_on?.['temporal-schema'].condition, 'service_completed_successfully');
   assert.equal(services['hakube-worker'].depends_on?.['temporal-setup'].condition, 'service_completed_successfully');
   assert.deepEqual(published(services.temporal), ['127.0.0.1:7233:7233']);
   assert.deepEqual(published(services['temporal-ui']), ['127.0.0.1:8233:8080']);
+  // The UI decodes through hakube's codec server, published on loopback, CORS for the UI's origin.
+  assert.equal(services['temporal-ui'].environment?.TEMPORAL_CODEC_ENDPOINT, 'http://127.0.0.1:8234');
+  assert.deepEqual(published(services['hakube-codec']), ['127.0.0.1:8234:8234']);
+  const codec = services['hakube-codec'].command as string[];
+  assert.deepEqual(codec.slice(0, 3), ['node', 'bin/hakube.js', 'codec-server']);
+  assert.deepEqual(codec.slice(codec.indexOf('--ui-origin') + 1), ['http://127.0.0.1:8233', 'http://localhost:8233']);
 });
 
 test('ports and secrets come from the environment', () => {
@@ -58,7 +64,12 @@ test('ports and secrets come from the environment', () => {
     POSTGRES_PASSWORD: 'pw-from-env',
     HAKUBE_CODEC_KEY: 'key-from-env',
     TEMPORAL_NAMESPACE: 'ns-from-env',
+    HAKUBE_CODEC_PORT: '18002',
   });
+  assert.deepEqual(published(services['hakube-codec']), ['127.0.0.1:18002:8234']);
+  assert.equal(services['temporal-ui'].environment?.TEMPORAL_CODEC_ENDPOINT, 'http://127.0.0.1:18002');
+  assert.ok((services['hakube-codec'].command as string[]).includes('http://127.0.0.1:18001'), 'CORS follows the UI port');
+  assert.equal(services['hakube-codec'].environment?.HAKUBE_CODEC_KEY, 'key-from-env');
   assert.deepEqual(published(services.temporal), ['127.0.0.1:17001:7233']);
   assert.deepEqual(published(services['temporal-ui']), ['0.0.0.0:18001:8080']);
   assert.equal(services.postgresql.environment?.POSTGRES_PASSWORD, 'pw-from-env');

@@ -55,9 +55,9 @@ function gone(pid: number): boolean {
 }
 
 after(() => {
-  // If an assertion failed midway, end the server this test started (its pid file only).
-  const pidFile = path.join(home, 'server.pid');
-  if (fs.existsSync(pidFile)) {
+  // If an assertion failed midway, end the servers this test started (their pid files only).
+  for (const pidFile of [path.join(home, 'server.pid'), path.join(home, 'codec-server.pid')]) {
+    if (!fs.existsSync(pidFile)) continue;
     try {
       process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGTERM');
     } catch {

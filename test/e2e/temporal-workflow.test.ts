@@ -11,6 +11,7 @@ import { bundleOnce, startTestServer, type TestServer } from '../helpers/tempora
 import * as activities from '../fixtures/activities';
 import { secretHandoff } from '../fixtures/workflows';
 import { historyBytes } from '../../src/temporal/history';
+import { SEALED_METADATA } from '../../src/temporal/codec';
 import { secret } from '../../src/temporal/secret';
 import { HAKUBE_CLUSTER } from '../../src/temporal/search-attributes';
 import { TASK_QUEUE } from '../../src/temporal/task-queue';
@@ -50,16 +51,21 @@ test('a secret passes through a workflow and is stored only encrypted', async ()
   for (const needle of [TOKEN, TOKEN.split('').reverse().join('')]) {
     assert.ok(!stored.includes(needle), 'a secret must not be stored in plain text');
   }
-  // The payloads that carried a secret are marked encrypted; the others are plain JSON.
-  const encodings = (history.events ?? []).flatMap((e) =>
+  // The payloads that carried a secret are JSON with only the secret sealed (key id in the
+  // metadata); the others are plain JSON.
+  const payloads = (history.events ?? []).flatMap((e) =>
     [
       e.workflowExecutionStartedEventAttributes?.input,
       e.activityTaskScheduledEventAttributes?.input,
       e.activityTaskCompletedEventAttributes?.result,
       e.workflowExecutionCompletedEventAttributes?.result,
-    ].flatMap((p) => (p?.payloads ?? []).map((x) => Buffer.from(x.metadata?.encoding ?? []).toString())),
+    ].flatMap((p) => p?.payloads ?? []),
   );
-  assert.deepEqual(encodings, ['binary/encrypted', 'binary/encrypted', 'binary/encrypted', 'json/plain']);
+  const seen = payloads.map((x) => `${Buffer.from(x.metadata?.encoding ?? []).toString()}${x.metadata?.[SEALED_METADATA] ? ' sealed' : ''}`);
+  assert.deepEqual(seen, ['json/plain sealed', 'json/plain sealed', 'json/plain sealed', 'json/plain']);
+  const input = JSON.parse(Buffer.from(payloads[0].data!).toString()) as { cluster: string; token: Record<string, string> };
+  assert.equal(input.cluster, 'lab1', 'the input stays readable');
+  assert.deepEqual(Object.keys(input.token), ['__hakubeSealed']);
 
   // The result holds no secret, so it stays plain: readable in the Web UI.
   const described = await raw.workflow.getHandle(workflowId).result();

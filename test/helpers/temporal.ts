@@ -45,7 +45,12 @@ export function requireTemporalBinary(): string {
   return TEMPORAL_BIN;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Serve the Web UI on this port, decoding through the codec server at codecEndpoint. */
+  ui?: { port: number; codecEndpoint: string };
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const executable = requireTemporalBinary();
   const env = { ...process.env, HAKUBE_CODEC_KEY: randomBytes(32).toString('base64') };
   const testEnv = await TestWorkflowEnvironment.createLocal({
@@ -53,7 +58,11 @@ export async function startTestServer(): Promise<TestServer> {
       executable: { type: 'existing-path', path: executable },
       ip: '127.0.0.1',
       searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-      extraArgs: Object.entries(DYNAMIC_CONFIG).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]),
+      ...(opts.ui ? { ui: true, uiPort: opts.ui.port } : {}),
+      extraArgs: [
+        ...Object.entries(DYNAMIC_CONFIG).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]),
+        ...(opts.ui ? ['--ui-codec-endpoint', opts.ui.codecEndpoint] : []),
+      ],
       log: { format: 'pretty', level: 'warn' },
     },
     client: { dataConverter: createDataConverter(env) },

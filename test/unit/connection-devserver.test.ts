@@ -18,6 +18,7 @@ test('dev server defaults: loopback, 7233 and UI 8233, SQLite under HAKUBE_HOME'
     '--search-attribute HakubePhase=Keyword',
     '--dynamic-config-value frontend.enableServerVersionCheck=false',
     '--log-level warn',
+    '--ui-codec-endpoint http://127.0.0.1:8234',
   ]) {
     assert.ok(args.includes(part), `${part} in: ${args}`);
   }
@@ -29,6 +30,9 @@ test('flags win over environment; the UI port follows the port unless set', () =
   assert.deepEqual([fromEnv.ip, fromEnv.port, fromEnv.uiPort, fromEnv.binary], ['127.0.0.2', 9000, 10000, '/opt/temporal']);
   const fromFlags = devServerConfig({ port: '9100', uiPort: '9200', home: '/x' }, env);
   assert.deepEqual([fromFlags.port, fromFlags.uiPort, fromFlags.home], [9100, 9200, '/x']);
+  assert.equal(fromFlags.codecPort, 9201, 'the codec server sits next to the UI');
+  const withToken = devServerConfig({ codecPort: '9300' }, { HAKUBE_CODEC_TOKEN: 't/k' });
+  assert.ok(devServerArgs(withToken).join(' ').includes('--ui-codec-endpoint http://127.0.0.1:9300/t%2Fk'), 'the token rides in the endpoint path');
 });
 
 test('a bad port is bad input', () => {

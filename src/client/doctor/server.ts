@@ -5,8 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
-import { AesGcmCodec, ENCRYPTED_ENCODING } from '../../temporal/codec';
-import { findCodecKey } from '../../temporal/codec-key';
+import { AesGcmCodec, isEncrypted, isSealed } from '../../temporal/codec';
+import { findCodecKeys } from '../../temporal/codec-key';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../temporal/search-attributes';
 import { ok, problem, type CheckResult } from './check';
 
@@ -34,7 +34,7 @@ export async function searchAttributesCheck(client: Client): Promise<CheckResult
 function encryptedPayloads(value: unknown, out: Payload[] = []): Payload[] {
   if (!value || typeof value !== 'object' || out.length >= 1) return out;
   const p = value as Payload;
-  if (p.metadata?.encoding && Buffer.from(p.metadata.encoding).toString() === ENCRYPTED_ENCODING && p.data) {
+  if (p.metadata && p.data && (isEncrypted(p) || isSealed(p))) {
     out.push(p);
     return out;
   }
@@ -49,15 +49,15 @@ export async function codecCheck(client: Client | undefined, env: NodeJS.Process
   const name = 'codec key';
   let found;
   try {
-    found = findCodecKey(env);
+    found = findCodecKeys(env);
   } catch (err) {
     return problem(name, (err as Error).message, KEY_FIX);
   }
   if (!found) {
     return problem(name, 'none: HAKUBE_CODEC_KEY, HAKUBE_CODEC_KEY_FILE and .hakube/codec.key are all unset', `${KEY_FIX}; or, when this machine runs the worker too, any hakube command creates .hakube/codec.key`);
   }
-  const codec = new AesGcmCodec(found.key);
-  const where = `key ${codec.keyId} from ${found.source}`;
+  const codec = new AesGcmCodec(found.ring);
+  const where = `key ${found.ring.currentId} (${found.ring.ids.length} in the ring) from ${found.source}`;
   if (!client) return ok(name, `${where} (no server to check it against)`);
   let looked = 0;
   for await (const wf of client.workflow.list({ query: "WorkflowType = 'deployCluster'", pageSize: 5 })) {
