@@ -13,6 +13,7 @@ import { loadSpec } from '../spec/load';
 import { startDeploy, webUiLink } from '../client/deploy';
 import { exitCodeFor, follow } from '../client/follow';
 import { renderSummary } from '../client/summary';
+import { withKubeconfig } from '../client/kubeconfig';
 import { startBackgroundWorker, stopBackgroundWorker, workerLogFile } from '../client/background-worker';
 import { CliError, EXIT } from './exit';
 
@@ -54,7 +55,7 @@ export function register(program: Command): void {
         const handle = await startDeploy(client, spec);
         const link = webUiLink(handle.workflowId, client.options.namespace);
         say(`deploying ${cluster}: ${link}`);
-        const p = await follow(handle, { stopOnWaiting: true });
+        const p = await withKubeconfig(handle, await follow(handle, { stopOnWaiting: true }));
         process.stdout.write(renderSummary(p, link) + '\n');
         exit = exitCodeFor(p);
       } finally {

@@ -5,6 +5,7 @@ import { loadSpec } from '../spec/load';
 import { startDeploy, webUiLink } from '../client/deploy';
 import { exitCodeFor, follow } from '../client/follow';
 import { renderSummary } from '../client/summary';
+import { withKubeconfig } from '../client/kubeconfig';
 import { EXIT } from './exit';
 
 interface DeployFlags extends ConnectionFlags {
@@ -39,7 +40,7 @@ export function register(program: Command): void {
         process.stdout.write(`follow it with: hakube status ${spec.metadata.name} --watch\n`);
         return;
       }
-      const p = await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client });
+      const p = await withKubeconfig(handle, await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client }));
       process.stdout.write(renderSummary(p, link) + '\n');
       process.exitCode = exitCodeFor(p);
       if (p.state === 'running') process.exitCode = EXIT.FAILED;

@@ -7,6 +7,7 @@ import { closedRunSummary } from '../client/closed';
 import { withLiveSteps } from '../client/live';
 import { renderBoard } from '../client/render';
 import { renderSummary } from '../client/summary';
+import { withKubeconfig } from '../client/kubeconfig';
 
 interface StatusFlags extends ConnectionFlags {
   watch?: boolean;
@@ -42,7 +43,7 @@ export function register(program: Command): void {
         process.exitCode = exitCodeFor(p);
         return;
       }
-      const p = flags.watch ? await follow(handle, { client }) : await withLiveSteps(client, await queryProgress(handle));
+      const p = await withKubeconfig(handle, flags.watch ? await follow(handle, { client }) : await withLiveSteps(client, await queryProgress(handle)));
       if (!flags.watch) process.stdout.write(renderBoard(p) + '\n');
       process.stdout.write(renderSummary(p, link) + '\n');
       process.exitCode = exitCodeFor(p);
