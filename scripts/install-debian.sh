@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the lab hosts run, without starting their daemons on the machine itself.
+# Installs the Debian packages the lab hosts run, and PostgreSQL for `hakube server --persistence
+# postgres`, without starting their daemons on the machine itself.
 set -euo pipefail
 pkgs=(openssh-server openssh-client etcd-server etcd-client haproxy nginx-light libnginx-mod-stream keepalived
-      iproute2 openssl iputils-ping procps psmisc util-linux kmod perl docker-compose)
+      iproute2 openssl iputils-ping procps psmisc util-linux kmod perl docker-compose postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
