@@ -3,7 +3,7 @@
  * on PostgreSQL with mTLS (src/temporal/cluster). The Web UI takes a codec endpoint from the
  * `uiCodecEndpoint` flag or HAKUBE_UI_CODEC_ENDPOINT.
  */
-import { CliError } from './exit';
+import { CliError, EXIT } from './exit';
 import {
   clientEnv,
   clusterConfig,
@@ -22,7 +22,7 @@ export type Persistence = 'sqlite' | 'postgres';
 export function persistence(flags: { persistence?: string }, env: NodeJS.ProcessEnv = process.env): Persistence {
   const p = flags.persistence ?? env.HAKUBE_PERSISTENCE ?? 'sqlite';
   if (p !== 'sqlite' && p !== 'postgres') {
-    throw new CliError(`invalid --persistence "${p}": expected sqlite (the dev server) or postgres (a Temporal cluster on PostgreSQL)`, 2);
+    throw new CliError(`invalid --persistence "${p}": expected sqlite (the dev server) or postgres (a Temporal cluster on PostgreSQL)`, EXIT.BAD_INPUT);
   }
   return p;
 }
