@@ -124,14 +124,25 @@ export async function stopCluster(cfg: ClusterConfig): Promise<ClusterStatus> {
 
 /** In the foreground: start it all, then stop it all on Ctrl-C or SIGTERM. */
 export async function runClusterForeground(cfg: ClusterConfig, say: (line: string) => void): Promise<number> {
-  await startCluster(cfg);
+  const started = await startCluster(cfg);
   say(`Temporal on PostgreSQL at ${frontendAddress(cfg)} (mTLS), Web UI http://${cfg.ip}:${cfg.uiPort}, data ${cfg.home}; Ctrl-C stops`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const server = serverProcess(cfg);
+  // Signal listeners alone do not keep Node running: the watch on the server does, and ends
+  // the foreground run when the server dies under it.
+  const ended = await new Promise<'signal' | 'server died'>((resolve) => {
+    const watch = setInterval(() => {
+      if (runningPid(server.pidFile, server.binary) !== started.server) done('server died');
+    }, 1000);
+    const done = (why: 'signal' | 'server died'): void => {
+      clearInterval(watch);
+      resolve(why);
+    };
+    process.once('SIGINT', () => done('signal'));
+    process.once('SIGTERM', () => done('signal'));
   });
+  if (ended === 'server died') say(`temporal-server exited: ${lastLines(server.logFile)}; stopping the rest`);
   await stopCluster(cfg);
-  return 0;
+  return ended === 'signal' ? 0 : 1;
 }
 
 async function withStartLock(cfg: ClusterConfig, waitMs: number, body: () => Promise<void>): Promise<void> {
