@@ -30,7 +30,8 @@ function listenable(port: number): Promise<boolean> {
 /** A frontend port whose whole family (internal, membership, PostgreSQL, UI) is free. */
 export async function freeClusterPort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const base = 21000 + Math.floor(Math.random() * 18000);
+    // Below 32767 + 294: membership ports (base - 300 ..) must fit Temporal's smallint column.
+    const base = 21000 + Math.floor(Math.random() * 11000);
     const family = [0, 1, 2, 6, 10, 199, 1000, -300, -299, -298, -294].map((d) => base + d);
     if ((await Promise.all(family.map(listenable))).every(Boolean)) return base;
   }

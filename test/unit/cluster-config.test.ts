@@ -21,6 +21,7 @@ test('every port follows the frontend port unless given', () => {
 test('bad flags are refused naming the flag (exit 2)', () => {
   badInput(() => clusterConfig({ port: 'x' }, {}), /--port/);
   badInput(() => clusterConfig({ pgPort: 70000 }, {}), /--pg-port/);
+  badInput(() => clusterConfig({ port: 40000 }, {}), /--port 40000 .*membership/);
   badInput(() => clusterConfig({ ip: '127.0.0.1; rm -rf /' }, {}), /--ip/);
   badInput(() => clusterConfig({ uiCodecEndpoint: 'file:///etc/passwd' }, {}), /--ui-codec-endpoint/);
   badInput(() => persistence({ persistence: 'mysql' }, {}), /--persistence .*sqlite.*postgres/);

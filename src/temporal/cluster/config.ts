@@ -41,8 +41,15 @@ export interface ClusterConfig {
   pgDir: string;
 }
 
+const MIN_PORT = 1324;
+const MAX_PORT = 32767 + 294;
+
 export function clusterConfig(flags: ClusterFlags = {}, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
   const port = toPort(flags.port ?? env.HAKUBE_SERVER_PORT ?? 7233, '--port');
+  // Membership ports sit 300 below and Temporal stores them as a SQL smallint (at most 32767).
+  if (port < MIN_PORT || port > MAX_PORT) {
+    throw new CliError(`invalid --port ${port} for the PostgreSQL cluster: expected ${MIN_PORT}-${MAX_PORT} (membership ports are port - 300 .. port - 294)`, EXIT.BAD_INPUT);
+  }
   const home = flags.home ? path.resolve(flags.home) : hakubeHome(env);
   const tools = path.join(PROJECT_ROOT, '.tools');
   const ip = flags.ip ?? env.HAKUBE_SERVER_IP ?? '127.0.0.1';
