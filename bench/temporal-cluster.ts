@@ -63,8 +63,11 @@ async function bigLab(n: number, concurrency: number): Promise<{ lab: TestLab; s
   return { lab: await startLabFromFile(specPath), specPath };
 }
 
+const homes: string[] = [];
+
 function startWorker(env: NodeJS.ProcessEnv, slots: number): Promise<ChildProcess> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hakube-bench-worker-'));
+  homes.push(home);
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/hakube.js'), 'worker', '--max-concurrent-activities', String(slots)], {
     env: { ...env, HAKUBE_HOME: home },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -159,7 +162,9 @@ async function main(): Promise<void> {
   process.exitCode = pass ? 0 : 1;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => homes.forEach((h) => fs.rmSync(h, { recursive: true, force: true })));

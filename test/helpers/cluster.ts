@@ -49,6 +49,7 @@ export async function startTestCluster(prefix = 'hakube-cluster-'): Promise<Test
     await startCluster(cfg);
   } catch (err) {
     await stop();
+    fs.rmSync(home, { recursive: true, force: true });
     throw err;
   }
   return {
