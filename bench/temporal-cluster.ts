@@ -90,7 +90,7 @@ async function timedDeploy(client: Client, specPath: string): Promise<Omit<Figur
   const phases: Record<string, number> = {};
   let done = false;
   const result = handle.result().finally(() => (done = true)) as Promise<DeployResult>;
-  while (!done) {
+  const sample = async (): Promise<void> => {
     const p: Progress | undefined = await handle.query(progressQuery).catch(() => undefined);
     const now = performance.now();
     for (const ph of p?.phases ?? []) {
@@ -98,9 +98,13 @@ async function timedDeploy(client: Client, specPath: string): Promise<Omit<Figur
       if (ph.status === 'done' && started[ph.name] !== undefined && phases[ph.name] === undefined) phases[ph.name] = (now - started[ph.name]) / 1000;
     }
     if (p?.state === 'waiting' || p?.state === 'failed') throw new Error(`deploy ${p.state}: ${JSON.stringify(p.waiting ?? p.error)}`);
+  };
+  while (!done) {
+    await sample();
     await new Promise((r) => setTimeout(r, 250));
   }
   const r = await result;
+  await sample(); // the last phase ends with the run
   return { totalS: (performance.now() - t0) / 1000, phases, state: r.state };
 }
 
