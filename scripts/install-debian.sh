@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the lab hosts run (without starting their daemons on the machine
-# itself) and the test tools: tmux for the terminal board, headless Chromium for the Web UI.
+# Installs the Debian packages the lab hosts run, PostgreSQL for `hakube server --persistence
+# postgres` (without starting their daemons on the machine itself), and the test tools: tmux
+# for the terminal board, headless Chromium for the Web UI.
 set -euo pipefail
 pkgs=(openssh-server openssh-client etcd-server etcd-client haproxy nginx-light libnginx-mod-stream keepalived
-      iproute2 openssl iputils-ping procps psmisc util-linux kmod perl docker-compose sudo tmux chromium)
+      iproute2 openssl iputils-ping procps psmisc util-linux kmod perl docker-compose sudo tmux chromium postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine of the project's kind: npm packages, Debian packages for
-# the lab, the Temporal CLI and kubeadm built from their Go modules, and the lab's simulators.
+# the lab and PostgreSQL, the Temporal CLI, server and Web UI and kubeadm built from their Go
+# modules, and the lab's simulators.
 # Each step checks before it acts, so a second run takes a second or two.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,7 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.hakube-lock 2>/dev/null)" != 
 fi
 say "Debian packages"; bash scripts/install-debian.sh
 say "Temporal CLI"; bash scripts/build-temporal.sh
+say "Temporal server, SQL tool and Web UI"; bash scripts/build-temporal-server.sh
 say "kubeadm"; bash scripts/build-kubeadm.sh >/dev/null
 if [ -f scripts/build-labsim.sh ]; then say "lab simulators"; bash scripts/build-labsim.sh; fi
 # The CLI's bundle (dist/hakube-<fingerprint>.js): bin/hakube.js would build it on first use too.

@@ -6,7 +6,7 @@
 import type { PhaseName, RuntimeValueName } from '../plan/types';
 import type { Secret } from '../temporal/secret';
 import type { Cluster } from '../spec/types';
-import type { HealthReport } from '../workflows/defs';
+import type { HealthReport, Kubeconfig } from '../workflows/defs';
 
 /** The validated, defaulted cluster spec (src/spec): small, and every activity replans from it. */
 export type SpecInput = Cluster;
@@ -98,6 +98,6 @@ export interface HakubeActivities {
   /** master0's apiserver and the etcd quorum, after a compensation. */
   checkControlPlane(input: ClusterInput): Promise<HealthReport>;
   verifyCluster(input: ClusterInput): Promise<HealthReport>;
-  /** Copies admin.conf from master0 to the worker machine; returns its path there. */
-  fetchKubeconfig(input: ClusterInput): Promise<string>;
+  /** admin.conf from master0, as a secret the client writes (no worker's disk holds it). */
+  fetchKubeconfig(input: ClusterInput): Promise<Kubeconfig>;
 }

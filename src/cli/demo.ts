@@ -34,6 +34,7 @@ export function register(program: Command): void {
       const { startDeploy, webUiLink } = await import('../client/deploy');
       const { exitCodeFor, follow } = await import('../client/follow');
       const { renderSummary } = await import('../client/summary');
+      const { withKubeconfig } = await import('../client/kubeconfig');
       const { startBackgroundWorker, stopBackgroundWorker, workerLogFile } = await import('../client/background-worker');
       const { startCodecBackground, stopCodecBackground } = await import('../temporal/codec-service');
       const spec = loadSpec(flags.file);
@@ -57,7 +58,7 @@ export function register(program: Command): void {
         const handle = await startDeploy(client, spec);
         const link = webUiLink(handle.workflowId, client.options.namespace);
         say(`deploying ${cluster}: ${link}`);
-        const p = await follow(handle, { stopOnWaiting: true });
+        const p = await withKubeconfig(handle, await follow(handle, { stopOnWaiting: true }));
         process.stdout.write(renderSummary(p, link) + '\n');
         exit = exitCodeFor(p);
       } finally {

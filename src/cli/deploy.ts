@@ -30,6 +30,7 @@ export function register(program: Command): void {
     const { startDeploy, webUiLink } = await import('../client/deploy');
     const { exitCodeFor, follow } = await import('../client/follow');
     const { renderSummary } = await import('../client/summary');
+    const { withKubeconfig } = await import('../client/kubeconfig');
     const spec = loadSpec(flags.file);
     const client = await connectClient(flags);
     try {
@@ -40,7 +41,7 @@ export function register(program: Command): void {
         process.stdout.write(`follow it with: hakube status ${spec.metadata.name} --watch\n`);
         return;
       }
-      const p = await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client });
+      const p = await withKubeconfig(handle, await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client }));
       process.stdout.write(renderSummary(p, link) + '\n');
       process.exitCode = exitCodeFor(p);
       if (p.state === 'running') process.exitCode = EXIT.FAILED;

@@ -1,10 +1,14 @@
-/** `hakube server [--background] | stop | status`: the local Temporal dev server. */
+/**
+ * `hakube server [--background] | stop | status`: the local Temporal dev server, or with
+ * `--persistence postgres` a Temporal cluster on PostgreSQL with mTLS (./server-postgres).
+ */
 import type { Command } from 'commander';
 import { CliError } from './exit';
 import type { DevServerFlags } from '../temporal/devserver';
 
 const devserver = () => import('../temporal/devserver');
 const codecService = () => import('../temporal/codec-service');
+const postgres = () => import('./server-postgres');
 
 function serverOptions<T extends Command>(cmd: T): T {
   cmd
@@ -12,7 +16,9 @@ function serverOptions<T extends Command>(cmd: T): T {
     .option('--port <port>', 'gRPC port (env HAKUBE_SERVER_PORT, default 7233)')
     .option('--ui-port <port>', 'Web UI port (env HAKUBE_UI_PORT, default port + 1000)')
     .option('--codec-port <port>', "the Web UI's codec server port (env HAKUBE_CODEC_PORT, default UI port + 1)")
-    .option('--home <dir>', 'state directory for the database and pid file (env HAKUBE_HOME, default .hakube)');
+    .option('--home <dir>', 'state directory for the database and pid file (env HAKUBE_HOME, default .hakube)')
+    .option('--persistence <kind>', 'sqlite (the dev server) or postgres (Temporal cluster on PostgreSQL, mTLS; env HAKUBE_PERSISTENCE)')
+    .option('--pg-port <port>', 'PostgreSQL port with --persistence postgres (env HAKUBE_PG_PORT, default port + 199)');
   return cmd;
 }
 
@@ -23,7 +29,11 @@ export function register(program: Command): void {
       .description('run the local Temporal dev server (SQLite under .hakube, Web UI on 127.0.0.1:8233)')
       .option('--background', 'start detached, wait until it answers, and return')
       .option('--log-level <level>', 'server log level (env HAKUBE_SERVER_LOG_LEVEL)', undefined),
-  ).action(async (flags: DevServerFlags & { background?: boolean }) => {
+  ).action(async (flags: DevServerFlags & { background?: boolean; persistence?: string }) => {
+    if (flags.persistence ?? process.env.HAKUBE_PERSISTENCE) {
+      const pg = await postgres();
+      if (pg.persistence(flags) === 'postgres') return pg.serverPostgres(flags);
+    }
     const { address, devServerConfig, runForeground, startBackground, uiUrl } = await devserver();
     const cfg = devServerConfig(flags);
     if (!flags.background) {
@@ -49,9 +59,14 @@ export function register(program: Command): void {
   });
 
   serverOptions(server.command('stop').description('stop the dev server started with --background')).action(
-    async (flags: DevServerFlags) => {
+    async (own: DevServerFlags & { persistence?: string }) => {
+      const flags = { ...(server.opts() as DevServerFlags & { persistence?: string }), ...own };
+      if (flags.persistence ?? process.env.HAKUBE_PERSISTENCE) {
+        const pg = await postgres();
+        if (pg.persistence(flags) === 'postgres') return pg.stopPostgresCluster(flags);
+      }
       const { devServerConfig, stopBackground } = await devserver();
-      const cfg = devServerConfig({ ...server.opts(), ...flags });
+      const cfg = devServerConfig(flags);
       const pid = await stopBackground(cfg);
       process.stdout.write(pid === undefined ? `no dev server recorded in ${cfg.home}\n` : `stopped Temporal dev server (pid ${pid})\n`);
       const codec = await (await codecService()).stopCodecBackground(cfg);
@@ -60,9 +75,14 @@ export function register(program: Command): void {
   );
 
   serverOptions(server.command('status').description('say whether the dev server runs and answers')).action(
-    async (flags: DevServerFlags) => {
+    async (own: DevServerFlags & { persistence?: string }) => {
+      const flags = { ...(server.opts() as DevServerFlags & { persistence?: string }), ...own };
+      if (flags.persistence ?? process.env.HAKUBE_PERSISTENCE) {
+        const pg = await postgres();
+        if (pg.persistence(flags) === 'postgres') return pg.statusPostgresCluster(flags);
+      }
       const { address, devServerConfig, status, uiUrl } = await devserver();
-      const cfg = devServerConfig({ ...server.opts(), ...flags });
+      const cfg = devServerConfig(flags);
       const s = await status(cfg);
       if (!s.answering) {
         throw new CliError(`no Temporal server answers at ${address(cfg)}${s.pid ? ` (pid ${s.pid} is starting or stuck)` : ''}: start it with \`npx hakube server --background\``);

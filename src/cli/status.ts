@@ -43,6 +43,7 @@ export function register(program: Command): void {
     const { closedRunSummary } = await import('../client/closed');
     const { withLiveSteps } = await import('../client/live');
     const { renderSummary } = await import('../client/summary');
+    const { withKubeconfig } = await import('../client/kubeconfig');
     const client = await connectClient(flags);
     try {
       const desc = await describeDeploy(client, cluster);
@@ -65,7 +66,7 @@ export function register(program: Command): void {
         return;
       }
       const detail = flags.wide || flags.host !== undefined;
-      const p = flags.watch && !detail ? await follow(handle, { client }) : await withLiveSteps(client, await queryProgress(handle));
+      const p = await withKubeconfig(handle, flags.watch && !detail ? await follow(handle, { client }) : await withLiveSteps(client, await queryProgress(handle)));
       if (!flags.watch || detail) process.stdout.write(render(p, flags) + '\n');
       process.stdout.write(renderSummary(p, link) + '\n');
       process.exitCode = exitCodeFor(p);

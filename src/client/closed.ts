@@ -5,6 +5,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { EXIT, type ExitCode } from '../cli/exit';
 import type { DeployResult } from '../workflows/defs';
+import { saveKubeconfig } from './kubeconfig';
 import { renderVerification } from './summary';
 
 export async function closedRunSummary(handle: WorkflowHandle, status: string): Promise<{ text: string; exitCode: ExitCode }> {
@@ -12,7 +13,8 @@ export async function closedRunSummary(handle: WorkflowHandle, status: string): 
     const r = (await handle.result()) as DeployResult;
     const lines = [`${r.cluster}: ${r.state} (run ${status.toLowerCase()}; start a worker for step detail)`];
     if (r.state === 'done') lines.push(...renderVerification(r.verification));
-    if (r.kubeconfig) lines.push(`kubeconfig: ${r.kubeconfig}`);
+    const kubeconfig = saveKubeconfig(r.cluster, r.kubeconfig);
+    if (kubeconfig) lines.push(`kubeconfig: ${kubeconfig}`);
     if (r.skipped.length) lines.push(`skipped hosts: ${r.skipped.join(', ')}`);
     return { text: lines.join('\n'), exitCode: r.state === 'done' ? EXIT.DONE : EXIT.FAILED };
   } catch (err) {

@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { PhaseName } from '../plan/types';
+import type { Secret } from '../temporal/secret';
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'already' | 'failed' | 'skipped';
 export type HostStatus = 'pending' | 'running' | 'done' | 'failed' | 'compensated' | 'skipped';
@@ -81,19 +82,30 @@ export interface Progress {
   waiting?: WaitingFor;
   phases: PhaseProgress[];
   verification?: HealthReport;
+  /** Runs recorded before admin.conf travelled as a secret: its path on the worker that fetched it. */
   kubeconfig?: string;
+  /** admin.conf was fetched: the client writes it from the `kubeconfig` query or the result. */
+  kubeconfigFetched?: boolean;
   error?: string;
 }
+
+/**
+ * admin.conf's content as a secret (encrypted by the codec, so every worker and the operator
+ * get it from the server rather than from one worker's disk), or, in runs recorded before, a path.
+ */
+export type Kubeconfig = Secret<string> | string;
 
 export interface DeployResult {
   cluster: string;
   state: 'done' | 'aborted';
   verification?: HealthReport;
-  kubeconfig?: string;
+  kubeconfig?: Kubeconfig;
   skipped: string[];
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
+/** admin.conf once fetched, apart from `progress` so that progress stays readable in the Web UI. */
+export const kubeconfigQuery = defineQuery<Kubeconfig | undefined>('kubeconfig');
 /** Try the failed hosts again (only while waiting). */
 export const retryUpdate = defineUpdate<string, []>('retry');
 /** Give up on one failed worker and carry on without it (workers only, only while waiting). */

@@ -19,6 +19,7 @@ import type { JoinCredentials, RuntimeSecrets, SpecInput } from '../activities/t
 import {
   abortUpdate,
   HAKUBE_CLUSTER,
+  kubeconfigQuery,
   HAKUBE_PHASE,
   progressQuery,
   retryUpdate,
@@ -26,6 +27,7 @@ import {
   type DeployMemo,
   type DeployResult,
   type HealthReport,
+  type Kubeconfig,
   type Progress,
   type WaitingFor,
 } from './defs';
@@ -67,6 +69,7 @@ class DeployRun {
   private readonly skipped = new Set<string>();
   private decision: 'retry' | 'continue' | undefined;
   private abortRequested = false;
+  private kubeconfig?: Kubeconfig;
   private creds: { joinToken?: JoinCredentials['joinToken']; caCertHash?: JoinCredentials['caCertHash']; certificateKey?: JoinCredentials['certificateKey']; tokenAt?: number; certKeyAt?: number } = {};
   private readonly workflowId = workflowInfo().workflowId;
 
@@ -106,7 +109,7 @@ class DeployRun {
       cluster: this.plan.cluster,
       state: 'done',
       verification: this.progress.verification,
-      kubeconfig: this.progress.kubeconfig,
+      kubeconfig: this.kubeconfig,
       skipped: [...this.skipped],
     };
   }
@@ -114,6 +117,7 @@ class DeployRun {
   private installHandlers(): void {
     const p = this.progress;
     setHandler(progressQuery, () => p);
+    setHandler(kubeconfigQuery, () => this.kubeconfig);
     setHandler(
       retryUpdate,
       () => {
@@ -336,9 +340,13 @@ class DeployRun {
   private async fetchKubeconfig(): Promise<void> {
     for (;;) {
       try {
-        this.progress.kubeconfig = await this.acts.fetchKubeconfig.executeWithOptions({ summary: `init ${this.plan.master0}: fetch admin.conf` }, [
+        const got = await this.acts.fetchKubeconfig.executeWithOptions({ summary: `init ${this.plan.master0}: fetch admin.conf` }, [
           { spec: this.input.spec },
         ]);
+        this.kubeconfig = got;
+        // Recorded histories return the path the activity wrote on its worker.
+        if (typeof got === 'string') this.progress.kubeconfig = got;
+        else this.progress.kubeconfigFetched = true;
         return;
       } catch (err) {
         await this.waitForOperator({ phase: 'init', hosts: [], error: `fetch kubeconfig: ${describeFailure(err).message}`, allowed: ['retry', 'abort'] });

@@ -16,7 +16,7 @@ import { bundleOnce, startTestServer, type TestServer, type TestServerOptions } 
 import { loadSpec } from '../../src/spec/load';
 import type { Cluster } from '../../src/spec/types';
 import { createActivities } from '../../src/activities';
-import { kubeconfigPath } from '../../src/activities/kubeconfig';
+import { kubeconfigPath } from '../../src/client/kubeconfig';
 import { SshPool } from '../../src/ssh';
 
 export const ROOT = path.join(__dirname, '../..');

@@ -1,8 +1,11 @@
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so this validates what can be:
  * Debian's docker-compose accepts it, the services exist, ports and secrets come from the
- * environment, and the setup job's script really creates a namespace and hakube's search
- * attributes when run against a real Temporal (the dev server, with the same Temporal CLI).
+ * environment, its schema, server and setup jobs run the repo's deploy/temporal files (the ones
+ * `hakube server --persistence postgres` runs, tested for real in temporal-cluster.test.ts),
+ * temporal-server itself renders the compose environment into a PostgreSQL configuration, and
+ * the setup script really creates a namespace and hakube's search attributes against a real
+ * Temporal (the dev server, with the same Temporal CLI).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +14,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { startTestServer, TEMPORAL_BIN, type TestServer } from '../helpers/temporal';
+import { clusterConfig } from '../../src/temporal/cluster';
+import { serverProcess } from '../../src/temporal/cluster/server';
 
 const ROOT = path.join(__dirname, '../..');
+const DEPLOY = path.join(ROOT, 'deploy', 'temporal');
 
 interface ComposeService {
   image?: string;
@@ -20,6 +26,8 @@ interface ComposeService {
   ports?: Array<string | { published: number | string; target: number; host_ip?: string }>;
   environment?: Record<string, string>;
   command?: string[] | string;
+  entrypoint?: string[] | string;
+  volumes?: Array<string | { source: string; target: string; read_only?: boolean }>;
   depends_on?: Record<string, { condition: string }>;
 }
 
@@ -89,7 +97,50 @@ test('the Dockerfile copies files that exist and keeps keys and local state out'
   for (const entry of ['.hakube', '.tools', 'node_modules', '*.key', '*.pem', '.env']) assert.ok(ignored.includes(entry), `${entry} ignored`);
 });
 
+test('the schema, server and setup jobs run the repo\'s deploy/temporal files', () => {
+  const { services } = composeConfig();
+  for (const name of ['temporal-schema', 'temporal', 'temporal-setup']) {
+    assert.deepEqual(mounts(services[name]), [`${DEPLOY}:/etc/hakube/temporal:ro`], `${name} mounts deploy/temporal`);
+  }
+  assert.deepEqual(services['temporal-schema'].entrypoint, ['/bin/sh', '/etc/hakube/temporal/schema.sh']);
+  assert.deepEqual(services['temporal-setup'].entrypoint, ['/bin/sh', '/etc/hakube/temporal/setup.sh']);
+  assert.match(String(services.temporal.entrypoint), /exec temporal-server --root \/ --config \/etc\/hakube\/temporal\/config --env hakube/);
+  // Every variable a script insists on is set by its job.
+  for (const [job, script] of [['temporal-schema', 'schema.sh'], ['temporal-setup', 'setup.sh']] as const) {
+    const required = [...fs.readFileSync(path.join(DEPLOY, script), 'utf8').matchAll(/"\$\{(\w+):\?\}"/g)].map((m) => m[1]);
+    assert.ok(required.length > 0);
+    for (const v of required) assert.ok(services[job].environment?.[v] !== undefined, `${job} sets ${v} for ${script}`);
+  }
+});
+
+test('temporal-server renders the compose environment into the same configuration hakube runs', () => {
+  const { services } = composeConfig({ POSTGRES_PASSWORD: 'pw-from-env' });
+  const env = { ...services.temporal.environment, DYNAMIC_CONFIG_FILE: path.join(DEPLOY, 'config', 'dynamicconfig.yaml') };
+  const rendered = renderServerConfig(env);
+  assert.match(rendered, /connectaddr: postgresql:5432/i);
+  assert.match(rendered, /databasename: temporal_visibility/i);
+  assert.doesNotMatch(rendered, /requireclientauth: true/i, 'no TLS unless TEMPORAL_TLS_DIR names the certificates');
+  // hakube's own cluster: the same file with loopback, its ports and mTLS.
+  const cfg = clusterConfig({ home: '/tmp/hakube-render', port: 17233 });
+  const own = renderServerConfig(serverProcess(cfg).env as Record<string, string>);
+  assert.match(own, /connectaddr: 127\.0\.0\.1:17432/i);
+  assert.match(own, /requireclientauth: true/i);
+  assert.match(own, /grpcport: 17233/i);
+});
+
 describeSetupJob();
+
+function mounts(s: ComposeService): string[] {
+  return (s.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}${v.read_only ? ':ro' : ''}`));
+}
+
+function renderServerConfig(env: Record<string, string>): string {
+  const bin = path.join(ROOT, '.tools', 'bin', 'temporal-server');
+  return execFileSync(bin, ['--config', path.join(DEPLOY, 'config'), '--env', 'hakube', 'render-config'], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+  });
+}
 
 function describeSetupJob(): void {
   let server: TestServer;
@@ -102,14 +153,17 @@ function describeSetupJob(): void {
 
   test('the setup job creates the namespace and search attributes, and can run again', async () => {
     const { services } = composeConfig();
-    const command = services['temporal-setup'].command;
-    assert.ok(Array.isArray(command) && command.length === 1);
     const namespace = 'compose-check';
-    // `config` prints the file's `$$` escapes as they are; the container's shell gets `$`.
-    const script = command[0].replace(/\$\$/g, '$');
+    // The job's own script and environment, with the address of this machine's server.
     const run = (): void =>
-      void execFileSync('/bin/sh', ['-c', script], {
-        env: { ...process.env, PATH: `${path.dirname(TEMPORAL_BIN)}:${process.env.PATH}`, TEMPORAL_ADDRESS: server.address, NAMESPACE: namespace },
+      void execFileSync('/bin/sh', [path.join(DEPLOY, 'setup.sh')], {
+        env: {
+          ...process.env,
+          ...services['temporal-setup'].environment,
+          PATH: `${path.dirname(TEMPORAL_BIN)}:${process.env.PATH}`,
+          TEMPORAL_ADDRESS: server.address,
+          NAMESPACE: namespace,
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
         timeout: 60_000,
       });
