@@ -127,7 +127,7 @@ export async function progressFromHistory(client: Client, handle: WorkflowHandle
     if (e.workflowExecutionCompletedEventAttributes) {
       const r = await decode<DeployResult>(e.workflowExecutionCompletedEventAttributes.result?.payloads as Payload[]);
       progress.state = r?.state ?? 'done';
-      if (r?.kubeconfig) progress.kubeconfig = r.kubeconfig;
+      if (r?.kubeconfig) progress.kubeconfigFetched = true;
     } else if (e.workflowExecutionFailedEventAttributes) {
       progress.state = 'failed';
       progress.error = (await failureText(e.workflowExecutionFailedEventAttributes.failure)).message;
