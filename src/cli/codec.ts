@@ -3,10 +3,6 @@
  * placeholder). `hakube codec rotate|keys`: the codec's key ring.
  */
 import type { Command } from 'commander';
-import { createCodec } from '../temporal/data-converter';
-import { loadCodecKeys, rotateCodecKey } from '../temporal/codec-key';
-import { DisplayCodec } from '../temporal/display-codec';
-import { codecServerDefaults, listenCodecServer } from '../temporal/codec-service';
 import { CliError, EXIT } from './exit';
 
 interface CodecServerFlags {
@@ -27,6 +23,10 @@ export function register(program: Command): void {
     .option('--token <token>', 'require this token (env HAKUBE_CODEC_TOKEN): Authorization: Bearer <token>, or the endpoint http://host:port/<token>')
     .option('--namespace <ns>', 'refuse requests for other namespaces (X-Namespace)')
     .action(async (flags: CodecServerFlags) => {
+      const { createCodec } = await import('../temporal/data-converter');
+      const { loadCodecKeys } = await import('../temporal/codec-key');
+      const { DisplayCodec } = await import('../temporal/display-codec');
+      const { codecServerDefaults, listenCodecServer } = await import('../temporal/codec-service');
       const defaults = codecServerDefaults();
       const ip = flags.ip ?? defaults.ip;
       const port = Number(flags.port ?? defaults.port);
@@ -50,7 +50,8 @@ export function register(program: Command): void {
   codec
     .command('rotate')
     .description('add a new key to the key file; it encrypts from now on, the older keys still decrypt')
-    .action(() => {
+    .action(async () => {
+      const { rotateCodecKey } = await import('../temporal/codec-key');
       const r = rotateCodecKey();
       process.stdout.write(
         `added codec key ${r.id} to ${r.file}; keys (oldest first): ${r.ids.join(', ')}\n` +
@@ -60,7 +61,8 @@ export function register(program: Command): void {
   codec
     .command('keys')
     .description('list the key ids (never the keys), the current one last')
-    .action(() => {
+    .action(async () => {
+      const { loadCodecKeys } = await import('../temporal/codec-key');
       const { ring, source } = loadCodecKeys();
       for (const id of ring.ids) process.stdout.write(`${id}${id === ring.currentId ? '  (current: encrypts)' : ''}\n`);
       process.stdout.write(`from ${source}\n`);
