@@ -16,6 +16,7 @@ export function targetFor(spec: Cluster, hostName: string): SshTarget {
     user: ssh.user,
     privateKeyPath: ssh.privateKeyPath,
     useAgent: !ssh.privateKeyPath,
+    sudo: ssh.user !== 'root',
     knownHostsPath: ssh.knownHostsPath,
     // A pin in the spec decides alone for its host; known_hosts still vouches for the others.
     ...(host.hostKeyFingerprint ? { hostKeyFingerprint: host.hostKeyFingerprint } : {}),

@@ -12,11 +12,12 @@ import {
   InvalidCommandError,
   SshError,
   SshTimeoutError,
+  SudoRefusedError,
   SshUnreachableError,
 } from './errors';
 import { Masker, MaskedStream, Tail, substitute } from './mask';
 import { commandLine, isEnvName } from './quote';
-import { PROBE_FILE, WRITE_FILE, withChannelWatchdog } from './remote';
+import { PROBE_FILE, SUDO_REFUSED, sudoArgv, WRITE_FILE, withChannelWatchdog } from './remote';
 import type { SshOptions, SshTarget } from './target';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -193,7 +194,7 @@ export class SshConnection {
     if (missing.length) throw new InvalidCommandError(`${host}: no runtime value for ${[...new Set(missing)].map((n) => `{{${n}}}`).join(', ')}`, host);
     let line: string;
     try {
-      line = commandLine(words, env);
+      line = this.target.sudo ? commandLine(sudoArgv(words, Object.keys(env)), env) : commandLine(words, env);
     } catch (err) {
       throw new InvalidCommandError(`${host}: ${(err as Error).message}`, host);
     }
@@ -212,6 +213,13 @@ export class SshConnection {
       });
       const result = await this.collect(channel, masker, display, opts, capture);
       this.opts.logger?.debug({ host, cmd: display, exitCode: result.exitCode, exitSignal: result.exitSignal }, 'ssh exit');
+      if (this.target.sudo && (result.exitCode === 1 || result.exitCode === 127) && SUDO_REFUSED.test(result.stderrTail)) {
+        const said = result.stderrTail.trim().split('\n').find((l) => SUDO_REFUSED.test(l)) ?? '';
+        throw new SudoRefusedError(
+          `${host}: ${this.target.user} may not run commands as root without a password (sudo -n: ${said.replace(/^sudo: /, '')}); give ${this.target.user} password-less sudo on ${host} (e.g. "${this.target.user} ALL=(ALL) NOPASSWD: ALL" in /etc/sudoers.d/hakube) or set spec.ssh.user: root`,
+          host,
+        );
+      }
       const ok = opts.okExitCodes ?? [0];
       if (result.exitCode === null || !ok.includes(result.exitCode)) {
         throw new CommandFailedError(host, result.exitCode, result.exitSignal, display, result.stderrTail, result.stdoutTail);

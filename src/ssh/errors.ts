@@ -76,6 +76,15 @@ export class CommandAbortedError extends SshError {
   readonly retryable = false;
 }
 
+/**
+ * The SSH user may not run commands as root without a password (`sudo -n` refused, or no sudo):
+ * the host's sudoers must change, a retry cannot help.
+ */
+export class SudoRefusedError extends SshError {
+  readonly type = 'SudoRefusedError';
+  readonly retryable = false;
+}
+
 /** A command or file is malformed (bad env name, unknown `{{placeholder}}`, bad mode): a plan bug. */
 export class InvalidCommandError extends SshError {
   readonly type = 'InvalidCommandError';

@@ -26,6 +26,18 @@ export function withChannelWatchdog(commandLine: string): string {
   ].join('\n');
 }
 
+/**
+ * The argv that runs `argv` as root for a non-root SSH user. `-n`: fail at once instead of
+ * prompting for a password nobody will type. Environment variables are handed over by name
+ * (`--preserve-env`), not as `env NAME=value` words, so their values stay out of the process list.
+ */
+export function sudoArgv(argv: readonly string[], envNames: readonly string[] = []): string[] {
+  return ['sudo', '-n', ...(envNames.length ? [`--preserve-env=${envNames.join(',')}`] : []), '--', ...argv];
+}
+
+/** What sudo prints when the user has no password-less right (or there is no sudo at all). */
+export const SUDO_REFUSED = /^(sudo: (a password is required|a terminal is required|.*not allowed to execute)|(sudo: )?\S+ is not in the sudoers file|Sorry, user .* may not run sudo|.*sudo: (command )?not found)/m;
+
 /** Prints `<sha256>` and `<octal mode>` on two lines; exit 1 when the file is missing. */
 export const PROBE_FILE = 'sha256sum -- "$1" 2>/dev/null && stat -c %a -- "$1"';
 

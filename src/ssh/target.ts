@@ -23,6 +23,8 @@ export interface SshTarget {
   hostKeyFingerprint?: string;
   /** Reach the host through this jump host (its connection is pooled and verified too). */
   bastion?: SshBastion;
+  /** `user` is not root: every command runs through `sudo -n`, which must not ask for a password. */
+  sudo?: boolean;
 }
 
 /** What a pino logger offers; the SSH layer logs only masked text. */

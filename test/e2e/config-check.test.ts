@@ -138,11 +138,14 @@ test('external etcd: the rendered PKI script and member configs form a healthy 3
     kind: 'Cluster',
     metadata: { name: 'etcdcheck' },
     spec: {
-      hosts: [1, 2, 3].map((i) => ({ name: `e${i}`, address: `127.0.0.${10 + i}`, roles: ['control-plane', 'etcd'] })),
+      hosts: [1, 2, 3].map((i) => ({ name: `e${i}`, address: `10.254.0.${10 + i}`, roles: ['control-plane', 'etcd'] })),
       etcd: { topology: 'external' },
       loadBalancer: { type: 'local-proxy' },
     },
   });
+  // The members run on loopback in a private network namespace, which a spec may not name (no
+  // other host could reach it): the validated spec is moved there for rendering only.
+  c.spec.hosts.forEach((h, i) => (h.address = `127.0.0.${11 + i}`));
   const pki = join(work, 'etcd-pki');
   const gen = put('etcd/etcd-certs.sh', renderEtcdCertScript(c));
   ok(run('sh', [gen], { env: { ETCD_PKI_DIR: pki } }), 'etcd cert script');

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { commandLine, shellQuote } from '../../src/ssh/quote';
 import { Masker, MaskedStream, Tail, substitute } from '../../src/ssh/mask';
+import { SUDO_REFUSED, sudoArgv } from '../../src/ssh/remote';
 
 const HOSTILE = ['$(id)', '`id`', ';', 'a b', "it's", '"q"', 'x\ny', '*', '~', '$HOME', '\\', '', '-n', 'é☃', '{{x}}', "''"];
 
@@ -63,5 +64,23 @@ describe('Tail', () => {
     const c = new Tail(10, 100);
     for (let i = 0; i < 100; i++) c.push('0123456789');
     assert.equal(c.text(), '0123456789');
+  });
+});
+
+describe('sudoArgv', () => {
+  it('runs the argv as words after sudo -n --, env handed over by name only', () => {
+    assert.deepEqual(sudoArgv(['kubeadm', 'reset', '-f']), ['sudo', '-n', '--', 'kubeadm', 'reset', '-f']);
+    const line = commandLine(sudoArgv(['sh', '-c', 'printf %s "$T"'], ['T']), { T: 's3cret' });
+    assert.equal(line, "T='s3cret' 'sudo' '-n' '--preserve-env=T' '--' 'sh' '-c' 'printf %s \"$T\"'");
+    // The value is a shell assignment, never a word of sudo's argv (which ps would show).
+    assert.ok(!sudoArgv(['true'], ['T']).some((w) => w.includes('s3cret')));
+  });
+
+  it('recognises sudo refusing, and nothing else', () => {
+    for (const said of ['sudo: a password is required', 'sudo: a terminal is required to read the password; either use the -S option', 'nosudo is not in the sudoers file.', 'Sorry, user nosudo may not run sudo on s1.', 'sh: 1: sudo: not found']) {
+      assert.match(said, SUDO_REFUSED);
+    }
+    assert.doesNotMatch('kubeadm: error: a password is required by the registry', SUDO_REFUSED);
+    assert.doesNotMatch('error execution phase preflight', SUDO_REFUSED);
   });
 });
