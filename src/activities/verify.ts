@@ -55,7 +55,8 @@ export async function verifySteps(pool: SshPool, spec: Cluster, steps: PlannedSt
           tail = p.tail;
         },
       });
-      const out = r.results.map((x) => x.stdoutTail).join('\n') || tail;
+      // etcdctl says "is healthy" on stderr: the readers see both streams of every command.
+      const out = r.results.map((x) => [x.stdoutTail, x.stderrTail].filter(Boolean).join('\n')).join('\n') || tail;
       const kind = verifyKind(step.id);
       const holder = kind === 'vip-failover' ? await vipHolder(pool, spec, step.host) : undefined;
       const words = kind && out ? summarizeCheck(kind, out, { nodes: expected, host: step.host, vipHolder: holder }) : undefined;

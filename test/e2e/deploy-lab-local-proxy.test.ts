@@ -31,6 +31,11 @@ test('ha-local-proxy deploys to a verified cluster through the CLI', async () =>
     assert.match(deploy.stdout, /verification: PASSED/);
     assert.match(deploy.stdout, /test deployment/);
     assert.match(deploy.stdout, /etcd/);
+    // The checks in words, as the tools saw the cluster.
+    assert.match(deploy.stdout, /^ {2}ok {3}k1: every node Ready \(5\): 5\/5 nodes Ready$/m);
+    assert.match(deploy.stdout, /^ {2}ok {3}k1: etcd endpoint health and member list: etcd: 3 members, all healthy, leader k[123]$/m);
+    assert.match(deploy.stdout, /: deployment hakube-verify \(\d replicas\) and service hakube-verify \(ClusterIP \S+\) created through the API, then removed$/m);
+    assert.doesNotMatch(deploy.stdout, /\| [0-9a-f]{16} \| started/, 'no raw etcdctl table row as a detail');
     const kubeconfig = /kubeconfig: (\S+)/.exec(deploy.stdout)?.[1];
     assert.ok(kubeconfig && fs.existsSync(kubeconfig), deploy.stdout);
     assert.equal(fs.statSync(kubeconfig).mode & 0o777, 0o600);
@@ -41,6 +46,9 @@ test('ha-local-proxy deploys to a verified cluster through the CLI', async () =>
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /=== init\/k1\/kubeadm-init .*\[done, 1 attempt\]/);
     assert.doesNotMatch(logs.stdout, /[a-z0-9]{6}\.[a-z0-9]{16}/, 'no bootstrap token in the step output');
+    // The raw tool output behind a check is one `hakube logs` away.
+    const raw = await hakube(server, ['logs', cluster, '--step', 'etcd-health']);
+    assert.match(raw.stdout, /=== verify\/k1\/etcd-health [\s\S]*IS LEADER/);
   });
   const k1 = await commandLog(ex.lab, 'k1');
   assert.equal(count(k1, /^kubeadm init (?!phase)/), 1);
