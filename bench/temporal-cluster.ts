@@ -64,6 +64,16 @@ async function bigLab(n: number, concurrency: number): Promise<{ lab: TestLab; s
 }
 
 const homes: string[] = [];
+/** What a SIGTERM must still take down: labs, workers, servers (newest first). */
+const cleanups = new Set<() => Promise<unknown>>();
+process.once('SIGTERM', () => {
+  console.error('bench: SIGTERM, taking everything down');
+  void (async () => {
+    for (const c of [...cleanups].reverse()) await c().catch(() => undefined);
+    homes.forEach((h) => fs.rmSync(h, { recursive: true, force: true }));
+    process.exit(1);
+  })();
+});
 
 function startWorker(env: NodeJS.ProcessEnv, slots: number): Promise<ChildProcess> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'hakube-bench-worker-'));
@@ -111,6 +121,12 @@ async function timedDeploy(client: Client, specPath: string): Promise<Omit<Figur
 async function measure(setup: string, workers: number, env: NodeJS.ProcessEnv, n: number, slots: number, concurrency: number): Promise<Figures> {
   const { lab, specPath } = await bigLab(n, concurrency);
   const procs: ChildProcess[] = [];
+  const down = async (): Promise<void> => {
+    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r)))));
+    await lab.down();
+  };
+  cleanups.add(down);
   try {
     for (let i = 0; i < workers; i++) procs.push(await startWorker(env, slots));
     const client = await connectClient({ env, connectTimeoutMs: 10_000 });
@@ -122,9 +138,8 @@ async function measure(setup: string, workers: number, env: NodeJS.ProcessEnv, n
       await client.connection.close();
     }
   } finally {
-    for (const p of procs) p.kill('SIGTERM');
-    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
-    await lab.down();
+    cleanups.delete(down);
+    await down();
   }
 }
 
@@ -136,16 +151,22 @@ async function main(): Promise<void> {
   const results: Figures[] = [];
 
   const dev = await startTestServer();
+  const stopDev = () => dev.stop();
+  cleanups.add(stopDev);
   try {
     const env = { ...process.env, TEMPORAL_ADDRESS: dev.address, TEMPORAL_NAMESPACE: dev.namespace, HAKUBE_CODEC_KEY: dev.env.HAKUBE_CODEC_KEY };
     results.push(await measure('dev server (SQLite)', 1, env, n, slots, concurrency));
   } finally {
+    cleanups.delete(stopDev);
     await dev.stop();
   }
   const cluster = await startTestCluster('hakube-bench-');
+  const stopCluster = () => cluster.stop();
+  cleanups.add(stopCluster);
   try {
     for (const w of counts) results.push(await measure('PostgreSQL cluster (mTLS)', w, cluster.env, n, slots, concurrency));
   } finally {
+    cleanups.delete(stopCluster);
     await cluster.stop();
   }
 
