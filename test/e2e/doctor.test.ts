@@ -82,7 +82,7 @@ test('ready: every check ok, exit 0', async () => {
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.equal(line(r.stdout, 'server').detail, `Temporal at ${server.address} answers, namespace ${server.namespace}`);
   assert.match(line(r.stdout, 'search attributes').detail, /^HakubeCluster, HakubePhase registered \(Keyword\)/);
-  assert.match(line(r.stdout, 'codec key').detail, /^key [0-9a-f]{16} from HAKUBE_CODEC_KEY decodes the encrypted payloads of hakube\/doctor-check\/deploy$/);
+  assert.match(line(r.stdout, 'codec key').detail, /^key [0-9a-f]{16} \(1 in the ring\) from HAKUBE_CODEC_KEY decodes the encrypted payloads of hakube\/doctor-check\/deploy$/);
   assert.match(line(r.stdout, 'ssh key').detail, /id_ed25519 \(ssh-ed25519, mode 0600\)$/);
   assert.match(line(r.stdout, 'known_hosts').detail, /^all 5 hosts in /);
   assert.match(r.stdout, /\nready to deploy\n$/);
@@ -135,7 +135,7 @@ test('codec key: none at all, another one than the payloads were written with, a
   assert.equal(other.code, 2);
   const o = line(other.stdout, 'codec key');
   assert.equal(o.ok, false);
-  assert.match(o.detail, /cannot decode hakube\/doctor-check\/deploy: payload was encrypted with codec key [0-9a-f]{16} but this process has key [0-9a-f]{16}/);
+  assert.match(o.detail, /cannot decode hakube\/doctor-check\/deploy: payload was encrypted with codec key [0-9a-f]{16} but this process has keys [0-9a-f]{16}/);
 
   const file = path.join(dir, 'codec.key');
   fs.writeFileSync(file, `${server.env.HAKUBE_CODEC_KEY}\n`, { mode: 0o600 });
@@ -173,8 +173,18 @@ test('known_hosts: the hosts without an entry, with the command that adds them',
   assert.deepEqual(line(r.stdout, 'known_hosts'), {
     ok: false,
     detail: `no entry for w1, w2 (2 of 5) in ${partial}: hakube refuses unknown host keys`,
-    fix: `add them, after checking the fingerprints with each host's owner: ssh-keyscan -p 22 10.30.12.206 10.30.12.207 >> ${partial}`,
+    fix: `add them, after checking the fingerprints with each host's owner: ssh-keyscan -p 22 10.30.12.206 10.30.12.207 >> ${partial} (or pin each host's key with hostKeyFingerprint in the spec)`,
   });
   assert.ok(line(r.stdout, 'ssh key').ok);
   assert.match(r.stdout, /\n1 problem to fix\n$/);
+
+  // The two hosts pinned in the spec instead: their keys need no known_hosts entry.
+  const fp = `SHA256:${randomBytes(32).toString('base64').replace(/=+$/, '')}`;
+  const pinnedSpec = fs
+    .readFileSync(specWith(KEY, partial), 'utf8')
+    .replace(/(\{ name: w[12], address: [0-9.]+,)/g, `$1 hostKeyFingerprint: "${fp}",`);
+  const pinnedFile = path.join(dir, 'spec-pinned.yaml');
+  fs.writeFileSync(pinnedFile, pinnedSpec);
+  const p = await doctor(['-f', pinnedFile]);
+  assert.deepEqual(line(p.stdout, 'known_hosts'), { ok: true, detail: `all 3 hosts in ${partial}; 2 pinned by hostKeyFingerprint in the spec`, fix: undefined });
 });

@@ -61,19 +61,25 @@ export function knownHostsCheck(spec: Cluster): CheckResult {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return problem(name, `cannot read ${f}: ${(err as Error).message}`, `make ${f} readable by the user that runs the worker`);
     }
   }
-  const targets = [
-    ...(ssh.bastion ? [{ label: `bastion ${ssh.bastion.address}`, address: ssh.bastion.address, port: ssh.bastion.port }] : []),
-    ...spec.spec.hosts.map((h) => ({ label: h.name, address: h.address, port: ssh.port })),
+  // A pinned fingerprint alone decides whether a host key is accepted: such a host needs no entry.
+  const all = [
+    ...(ssh.bastion ? [{ label: `bastion ${ssh.bastion.address}`, address: ssh.bastion.address, port: ssh.bastion.port, pinned: !!ssh.bastion.hostKeyFingerprint }] : []),
+    ...spec.spec.hosts.map((h) => ({ label: h.name, address: h.address, port: ssh.port, pinned: !!h.hostKeyFingerprint })),
   ];
+  const pinned = all.filter((t) => t.pinned).length;
+  const targets = all.filter((t) => !t.pinned);
   const known = (t: { address: string; port: number }) => entries.some((e) => e.marker === undefined && hostMatches(e.hosts, knownHostName(t.address, t.port)));
   const missing = targets.filter((t) => !known(t));
-  if (missing.length === 0) return ok(name, `all ${targets.length} ${targets.length === 1 ? 'host' : 'hosts'} in ${shown}`);
+  if (missing.length === 0) {
+    const inFile = targets.length ? `all ${targets.length} ${targets.length === 1 ? 'host' : 'hosts'} in ${shown}` : 'no host relies on known_hosts';
+    return ok(name, `${inFile}${pinned ? `; ${pinned} pinned by hostKeyFingerprint in the spec` : ''}`);
+  }
   const byPort = new Map<number, string[]>();
   for (const t of missing) byPort.set(t.port, [...(byPort.get(t.port) ?? []), t.address]);
   const scan = [...byPort].map(([port, addrs]) => `ssh-keyscan -p ${port} ${addrs.join(' ')} >> ${ssh.knownHostsPath ?? '~/.ssh/known_hosts'}`);
   return problem(
     name,
     `no entry for ${hostRanges(missing.map((t) => t.label))} (${missing.length} of ${targets.length}) in ${shown}: hakube refuses unknown host keys`,
-    `add them, after checking the fingerprints with each host's owner: ${scan.join('; ')}`,
+    `add them, after checking the fingerprints with each host's owner: ${scan.join('; ')} (or pin each host's key with hostKeyFingerprint in the spec)`,
   );
 }
