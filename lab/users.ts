@@ -15,7 +15,8 @@ export async function addLabUser(cluster: string, host: string, name: string, op
   const dropIn = `/etc/sudoers.d/hakube-lab-${name}`;
   const script = [
     'set -eu',
-    `id -u "$1" >/dev/null 2>&1 || useradd -m -s /bin/sh -p '*' "$1"`,
+    // Home under /var/lib, which the host overlays: the machine's own /home stays untouched.
+    `id -u "$1" >/dev/null 2>&1 || { mkdir -p /var/lib/hakube-lab-home && useradd -m -d "/var/lib/hakube-lab-home/$1" -s /bin/sh -p '*' "$1"; }`,
     // sshd reads authorized keys with the user's own rights: public keys may be world-readable.
     `chmod 0644 ${HOST_SSH_DIR}/authorized_keys`,
     opts.sudo
