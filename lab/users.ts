@@ -1,10 +1,11 @@
 /**
  * Extra login users on a lab host, for testing hakube as a non-root SSH user. The lab's sshd
  * reads one AuthorizedKeysFile for every user, so a new user logs in with the lab key as root
- * does. `sudo: true` gives it password-less sudo (a drop-in in the host's own /etc/sudoers.d);
+ * does once it may read that file. `sudo: true` gives it password-less sudo (a drop-in in the host's own /etc/sudoers.d);
  * `false` leaves it without any sudo right.
  */
 import { hostExec } from './access';
+import { HOST_SSH_DIR } from './sshd';
 
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 
@@ -14,7 +15,10 @@ export async function addLabUser(cluster: string, host: string, name: string, op
   const dropIn = `/etc/sudoers.d/hakube-lab-${name}`;
   const script = [
     'set -eu',
-    `id -u "$1" >/dev/null 2>&1 || useradd -m -s /bin/sh -p '*' "$1"`,
+    // Home under /var/lib, which the host overlays: the machine's own /home stays untouched.
+    `id -u "$1" >/dev/null 2>&1 || { mkdir -p /var/lib/hakube-lab-home && useradd -m -d "/var/lib/hakube-lab-home/$1" -s /bin/sh -p '*' "$1"; }`,
+    // sshd reads authorized keys with the user's own rights: public keys may be world-readable.
+    `chmod 0644 ${HOST_SSH_DIR}/authorized_keys`,
     opts.sudo
       ? `mkdir -p /etc/sudoers.d && printf '%s ALL=(ALL) NOPASSWD: ALL\\n' "$1" > ${dropIn}.tmp && chmod 0440 ${dropIn}.tmp && mv ${dropIn}.tmp ${dropIn}`
       : `rm -f ${dropIn}`,
