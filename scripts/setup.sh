@@ -17,5 +17,5 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.hakube-lock 2>/dev/null)" != 
 fi
 say "Debian packages"; bash scripts/install-debian.sh
 say "Temporal CLI"; bash scripts/build-temporal.sh
-say "kubeadm"; bash scripts/build-kubeadm.sh >/dev/null
+say "Kubernetes binaries"; bash scripts/build-kubernetes.sh >/dev/null
 if [ -f scripts/build-labsim.sh ]; then say "lab simulators"; bash scripts/build-labsim.sh; fi
