@@ -12,22 +12,22 @@ import (
 )
 
 var tools = map[string]func(args []string) int{
-	"systemctl":      systemctlMain,
-	"kubelet":        kubeletMain,
-	"kubeadm":        kubeadmMain,
-	"kubectl":        kubectlMain,
-	"modprobe":       modprobeMain,
-	"sysctl":         sysctlMain,
-	"swapoff":        swapoffMain,
-	"swapon":         swaponMain,
-	"containerd":     containerdMain,
-	"apt-get":        pkgMain,
-	"dnf":            pkgMain,
-	"yum":            pkgMain,
-	"lab-boot":       labBootMain,
-	"journalctl":     journalctlMain,
-	"hostnamectl":    hostnamectlMain,
-	"labkube-fault":  faultMain,
+	"systemctl":     systemctlMain,
+	"kubelet":       kubeletMain,
+	"kubeadm":       kubeadmMain,
+	"kubectl":       kubectlMain,
+	"modprobe":      modprobeMain,
+	"sysctl":        sysctlMain,
+	"swapoff":       swapoffMain,
+	"swapon":        swaponMain,
+	"containerd":    containerdMain,
+	"apt-get":       pkgMain,
+	"dnf":           pkgMain,
+	"yum":           pkgMain,
+	"lab-boot":      labBootMain,
+	"journalctl":    journalctlMain,
+	"hostnamectl":   hostnamectlMain,
+	"labkube-fault": faultMain,
 }
 
 func main() {
