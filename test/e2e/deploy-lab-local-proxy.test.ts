@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import type { Worker } from '@temporalio/worker';
 import type { TestServer } from '../helpers/temporal';
-import { commandLog, count, type ExampleLab, hakube, type DeployBed, deployBed } from './deploy-support';
+import { assertClusterServes, commandLog, count, type ExampleLab, hakube, type DeployBed, deployBed } from './deploy-support';
 
 let server: TestServer;
 let ex: ExampleLab;
@@ -41,6 +41,9 @@ test('ha-local-proxy deploys to a verified cluster through the CLI', async () =>
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /=== init\/k1\/kubeadm-init .*\[done, 1 attempt\]/);
     assert.doesNotMatch(logs.stdout, /[a-z0-9]{6}\.[a-z0-9]{16}/, 'no bootstrap token in the step output');
+
+    // The real control plane, as an operator's kubectl sees it through the saved kubeconfig.
+    await assertClusterServes(kubeconfig, ex.spec);
   });
   const k1 = await commandLog(ex.lab, 'k1');
   assert.equal(count(k1, /^kubeadm init (?!phase)/), 1);

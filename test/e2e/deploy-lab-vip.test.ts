@@ -9,7 +9,8 @@ import type { Worker } from '@temporalio/worker';
 import type { TestServer } from '../helpers/temporal';
 import { startDeploy } from '../../src/client/deploy';
 import { progressQuery } from '../../src/workflows/defs';
-import { commandLog, count, type ExampleLab, resultUnlessWaiting, type DeployBed, deployBed } from './deploy-support';
+import { kubeconfigPath } from '../../src/activities/kubeconfig';
+import { assertClusterServes, commandLog, count, type ExampleLab, resultUnlessWaiting, type DeployBed, deployBed } from './deploy-support';
 
 let server: TestServer;
 let ex: ExampleLab;
@@ -48,4 +49,7 @@ test('ha-vip deploys to a verified cluster; a join failing twice on m2 is retrie
   for (const host of ['m3', 'w1', 'w2']) assert.equal(count(await commandLog(ex.lab, host), /^kubeadm join /), 1, host);
   // The token and certificate key never appear in clear in the host logs either.
   assert.doesNotMatch((await commandLog(ex.lab, 'm3')).join('\n'), /--token [a-z0-9]{6}\.[a-z0-9]{16}/);
+
+  // The real control plane, as an operator's kubectl sees it through the saved kubeconfig.
+  await assertClusterServes(kubeconfigPath(ex.spec.metadata.name), ex.spec);
 });
