@@ -52,9 +52,8 @@ test('a master join that always fails is compensated, waits (exit 3); after cert
     assert.equal(count(await commandLog(ex.lab, 'm3'), /^kubeadm reset -f/), 1);
     assert.equal(count(await commandLog(ex.lab, 'm1'), /^kubeadm reset/), 0);
     assert.ok(count(await commandLog(ex.lab, 'm1'), /^kubectl .* delete node m3/) >= 1, 'm3 Node removed via master0');
-    // The join really added m3's etcd member; compensation removed it from the real cluster.
-    const compensateLog = await hakube(server, ['logs', cluster, '--host', 'm1', '--step', 'compensate-etcd-m3']);
-    assert.match(compensateLog.stdout, /removing etcd member [0-9a-f]+ /, compensateLog.stdout);
+    // The join added m3's etcd member (a learner that never started); after compensation the real
+    // etcd cluster has only m1's and m2's.
     const members = await etcdMembers();
     assert.doesNotMatch(members, new RegExp(m3Peer.replace(/\./g, '\\.')), members);
     assert.equal(members.trim().split('\n').length, 2, members);
