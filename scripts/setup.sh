@@ -19,7 +19,7 @@ fi
 say "Debian packages"; bash scripts/install-debian.sh
 say "Temporal CLI"; bash scripts/build-temporal.sh
 say "Temporal server, SQL tool and Web UI"; bash scripts/build-temporal-server.sh
-say "kubeadm"; bash scripts/build-kubeadm.sh >/dev/null
+say "Kubernetes binaries"; bash scripts/build-kubernetes.sh >/dev/null
 if [ -f scripts/build-labsim.sh ]; then say "lab simulators"; bash scripts/build-labsim.sh; fi
 # The CLI's bundle (dist/hakube-<fingerprint>.js): bin/hakube.js would build it on first use too.
 say "CLI bundle"; node scripts/build-cli.js >/dev/null

@@ -1,6 +1,6 @@
 /**
  * The simulators' fault kinds for `hakube lab fault HOST KIND`: each runs `labkube-fault` inside
- * the host, which acts on that host only (its apiserver stand-in, its etcd) or, for the token
+ * the host, which acts on that host only (its kube-apiserver, its etcd) or, for the token
  * kinds, on the cluster through the host's /etc/kubernetes/admin.conf.
  */
 import { registerFault, type FaultContext } from '../faults/registry';

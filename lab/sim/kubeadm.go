@@ -23,19 +23,25 @@ func realKubeadm() string {
 	if p := os.Getenv("LABKUBE_REAL_KUBEADM"); p != "" {
 		return p
 	}
+	return realBinary("kubeadm")
+}
+
+// realBinary finds NAME.real next to this binary: the real tool a logged entry point hands over to.
+func realBinary(name string) string {
 	self, _ := os.Executable()
-	for _, p := range []string{filepath.Join(filepath.Dir(self), "kubeadm.real"), filepath.Join(filepath.Dir(os.Args[0]), "kubeadm.real"), "/usr/local/bin/kubeadm.real"} {
+	for _, p := range []string{filepath.Join(filepath.Dir(self), name+".real"), filepath.Join(filepath.Dir(os.Args[0]), name+".real"), "/usr/local/bin/" + name + ".real"} {
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 	}
-	return "kubeadm.real"
+	return name + ".real"
 }
 
-func execReal(args []string) int {
-	bin := realKubeadm()
-	if err := syscall.Exec(bin, append([]string{"kubeadm"}, args...), os.Environ()); err != nil {
-		fmt.Fprintf(os.Stderr, "labkube: cannot run the real kubeadm (%s): %v\n", bin, err)
+func execReal(args []string) int { return execBinary("kubeadm", realKubeadm(), args) }
+
+func execBinary(name, bin string, args []string) int {
+	if err := syscall.Exec(bin, append([]string{name}, args...), os.Environ()); err != nil {
+		fmt.Fprintf(os.Stderr, "labkube: cannot run the real %s (%s): %v\n", name, bin, err)
 	}
 	return 1
 }

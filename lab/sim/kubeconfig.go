@@ -126,7 +126,7 @@ func loadKubeconfig(path string) (*kubeClient, error) {
 	if c.server == "" {
 		return nil, fmt.Errorf("%s: no server", path)
 	}
-	c.http = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second}}
+	c.http = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}}
 	return c, nil
 }
 
@@ -148,31 +148,49 @@ func isConflict(err error) bool {
 }
 
 func (c *kubeClient) do(method, path string, body any, out any) error {
-	var rd io.Reader
 	ct := "application/json"
+	if method == "PATCH" {
+		ct = "application/merge-patch+json"
+	}
+	return c.doType(method, path, ct, body, out)
+}
+
+func (c *kubeClient) doType(method, path, ct string, body any, out any) error {
+	resp, err := c.send(c.http, method, path, ct, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// send makes one request; an answer of 300 or above comes back as an *apiError.
+func (c *kubeClient) send(hc *http.Client, method, path, ct string, body any) (*http.Response, error) {
+	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, c.server+path, rd)
 	if err != nil {
-		return err
-	}
-	if method == "PATCH" {
-		ct = "application/merge-patch+json"
+		return nil, err
 	}
 	req.Header.Set("Content-Type", ct)
 	req.Header.Set("Accept", "application/json")
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
 		var st struct {
 			Message string `json:"message"`
 		}
@@ -180,12 +198,15 @@ func (c *kubeClient) do(method, path string, body any, out any) error {
 		if st.Message == "" {
 			st.Message = strings.TrimSpace(string(b))
 		}
-		return &apiError{code: resp.StatusCode, msg: st.Message}
+		return nil, &apiError{code: resp.StatusCode, msg: st.Message}
 	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
+	return resp, nil
+}
+
+// stream is a request without the client's timeout, for watches.
+func (c *kubeClient) stream(path string) (*http.Response, error) {
+	hc := &http.Client{Transport: c.http.Transport}
+	return c.send(hc, "GET", path, "application/json", nil)
 }
 
 func nsPath(group, version, ns, resource string) string {

@@ -1,13 +1,6 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"log"
 	"net"
@@ -15,35 +8,40 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"gopkg.in/yaml.v3"
 )
 
-// The kubelet stand-in: one small supervisor per host. It runs the static pods in the manifest
-// directory (polled every 2 s, no busy loops), registers and heartbeats its Node, mirrors its pods
-// into the API, and reports Ready only while a CNI config exists in /etc/cni/net.d.
-
-const cniDir = "/etc/cni/net.d"
+// The kubelet stand-in: one small supervisor per host, speaking the kubelet's protocol to the
+// real kube-apiserver. It runs the static pods in the manifest directory as host processes
+// (polled every 2 s), does the TLS bootstrap, registers and heartbeats its Node and Lease,
+// reports mirror pods, and runs the pods the scheduler binds to it virtually (virtual.go).
 
 type kubelet struct {
-	flags       map[string]string
-	nodeName    string
-	nodeIP      string
-	manifestDir string
-	healthz     string
-	pods        map[string]*pod
-	client      *kubeClient
-	kickCh      chan struct{}
-	mirrors     map[string]string    // mirror pod name -> last posted state
-	dsStart     map[string]time.Time // when this node first ran each DaemonSet's pod
-	registered  bool
-	lastReady   bool
-	lastAPI     time.Time
+	flags         map[string]string
+	nodeName      string
+	nodeIP        string
+	manifestDir   string
+	healthz       string
+	pods          map[string]*pod // static pods by manifest path
+	kickCh        chan struct{}
+	mirrorPosted  map[string]string // mirror pod -> the state last posted
+	nodeUID       string
+	registered    bool
+	lastReady     bool
+	lastStatus    time.Time
+	bootstrapping bool
+	watching      bool
+
+	mu      sync.Mutex // guards what the pod watcher shares: client, cache, podCIDR, ips
+	client  *kubeClient
+	cache   map[string]obj // pods bound to this node, by namespace/name (nil until listed)
+	podCIDR string
+	ips     map[string]string // pod IP -> pod UID
 }
 
 func (k *kubelet) kick() {
@@ -51,6 +49,12 @@ func (k *kubelet) kick() {
 	case k.kickCh <- struct{}{}:
 	default:
 	}
+}
+
+func (k *kubelet) apiClient() *kubeClient {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.client
 }
 
 func kubeletMain(args []string) int {
@@ -65,7 +69,7 @@ func kubeletMain(args []string) int {
 		log.SetOutput(lf)
 	}
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
-	k := &kubelet{flags: flagMap(args), pods: map[string]*pod{}, kickCh: make(chan struct{}, 1), mirrors: map[string]string{}, dsStart: map[string]time.Time{}}
+	k := &kubelet{flags: flagMap(args), pods: map[string]*pod{}, kickCh: make(chan struct{}, 1), mirrorPosted: map[string]string{}, ips: map[string]string{}}
 	log.Printf("kubelet stand-in %s starting: %s", version, strings.Join(args, " "))
 	if !k.loadConfig() {
 		return 1
@@ -95,9 +99,7 @@ func kubeletMain(args []string) int {
 			}
 			return 0
 		case <-podTick.C:
-			// A node waiting for its network looks for the CNI DaemonSet more often than it
-			// heartbeats, so Ready follows `kubectl apply` within seconds.
-			if k.syncPods() || (k.client != nil && !k.cniReady() && time.Since(k.lastAPI) > 4*time.Second) {
+			if k.syncPods() {
 				k.syncAPI()
 			}
 		case <-k.kickCh:
@@ -152,15 +154,6 @@ func (k *kubelet) loadConfig() bool {
 	k.nodeIP = firstNonEmpty(k.flags["node-ip"], hostIPv4())
 	log.Printf("node %s (%s), static pods from %s, healthz on %s", k.nodeName, k.nodeIP, k.manifestDir, k.healthz)
 	return true
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func hostIPv4() string {
@@ -232,12 +225,17 @@ func (k *kubelet) syncPods() bool {
 	return changed
 }
 
+// ensureClient loads kubelet.conf, or starts the TLS bootstrap in the background when only
+// bootstrap-kubelet.conf exists (static pods keep being supervised meanwhile).
 func (k *kubelet) ensureClient() bool {
-	if k.client != nil {
+	if k.apiClient() != nil {
 		return true
 	}
-	kc := firstNonEmpty(k.flags["kubeconfig"])
-	if kc == "" {
+	kc := k.flags["kubeconfig"]
+	k.mu.Lock()
+	busy := k.bootstrapping
+	k.mu.Unlock()
+	if kc == "" || busy {
 		return false
 	}
 	if _, err := os.Stat(kc); err != nil {
@@ -248,350 +246,50 @@ func (k *kubelet) ensureClient() bool {
 		if _, err := os.Stat(boot); err != nil {
 			return false
 		}
-		if err := k.tlsBootstrap(boot, kc); err != nil {
-			log.Printf("TLS bootstrap: %v", err)
-			return false
-		}
+		k.mu.Lock()
+		k.bootstrapping = true
+		k.mu.Unlock()
+		go func() {
+			if err := k.tlsBootstrap(boot, kc); err != nil {
+				log.Printf("TLS bootstrap: %v", err)
+				time.Sleep(5 * time.Second)
+			}
+			k.mu.Lock()
+			k.bootstrapping = false
+			k.mu.Unlock()
+			k.kick()
+		}()
+		return false
 	}
 	c, err := loadKubeconfig(kc)
 	if err != nil {
 		log.Printf("kubeconfig: %v", err)
 		return false
 	}
+	k.mu.Lock()
 	k.client = c
+	k.mu.Unlock()
 	return true
 }
 
-// tlsBootstrap is the kubelet's client-certificate bootstrap: a CSR sent with the bootstrap
-// token, the signed certificate kept under /var/lib/kubelet/pki and a kubeconfig that uses it.
-func (k *kubelet) tlsBootstrap(bootPath, kcPath string) error {
-	bc, err := loadKubeconfig(bootPath)
-	if err != nil {
-		return err
-	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "system:node:" + k.nodeName, Organization: []string{"system:nodes"}}}, key)
-	if err != nil {
-		return err
-	}
-	csr := obj{"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
-		"metadata": obj{"generateName": "csr-"},
-		"spec": obj{"request": base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})),
-			"signerName": "kubernetes.io/kube-apiserver-client-kubelet", "usages": []string{"digital signature", "client auth"}}}
-	var out obj
-	if err := bc.do("POST", "/apis/certificates.k8s.io/v1/certificatesigningrequests", csr, &out); err != nil {
-		return err
-	}
-	st, _ := out["status"].(map[string]any)
-	certPEM, _ := base64.StdEncoding.DecodeString(str(st["certificate"]))
-	if len(certPEM) == 0 {
-		return fmt.Errorf("CSR %s was not signed", str(meta(out)["name"]))
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	pki := "/var/lib/kubelet/pki"
-	_ = os.MkdirAll(pki, 0o755)
-	name := "kubelet-client-" + time.Now().Format("2006-01-02-15-04-05") + ".pem"
-	if err := os.WriteFile(filepath.Join(pki, name), append(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})...), 0o600); err != nil {
-		return err
-	}
-	cur := filepath.Join(pki, "kubelet-client-current.pem")
-	_ = os.Remove(cur)
-	if err := os.Symlink(filepath.Join(pki, name), cur); err != nil {
-		return err
-	}
-	kc := fmt.Sprintf(`apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: %s
-    server: %s
-  name: default-cluster
-contexts:
-- context:
-    cluster: default-cluster
-    namespace: default
-    user: default-auth
-  name: default-context
-current-context: default-context
-kind: Config
-preferences: {}
-users:
-- name: default-auth
-  user:
-    client-certificate: %s
-    client-key: %s
-`, base64.StdEncoding.EncodeToString(bc.caData), bc.server, cur, cur)
-	log.Printf("TLS bootstrap done: client certificate %s", name)
-	return os.WriteFile(kcPath, []byte(kc), 0o600)
-}
-
-func (k *kubelet) cniReady() bool {
-	m, _ := filepath.Glob(filepath.Join(cniDir, "*.conf*"))
-	j, _ := filepath.Glob(filepath.Join(cniDir, "*.json"))
-	return len(m)+len(j) > 0
-}
-
 func (k *kubelet) syncAPI() {
-	k.lastAPI = time.Now()
 	if !k.ensureClient() {
 		return
 	}
-	if err := k.syncNode(); err != nil {
+	if !k.registered || k.nodeUID == "" {
+		if err := k.registerNode(); err != nil {
+			log.Printf("node registration: %v", err)
+			return
+		}
+	}
+	if err := k.syncNodeStatus(); err != nil {
 		log.Printf("node status: %v", err)
 		return
 	}
-	k.syncDaemonSets()
+	if !k.watching {
+		k.watching = true
+		go k.watchPods()
+		go k.resyncVirtual()
+	}
 	k.syncMirrors()
-}
-
-func (k *kubelet) nodeStatus() obj {
-	now := time.Now().UTC().Format(time.RFC3339)
-	ready := k.cniReady()
-	readyCond := obj{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
-		"lastHeartbeatTime": now, "lastTransitionTime": now}
-	if !ready {
-		readyCond = obj{"type": "Ready", "status": "False", "reason": "KubeletNotReady",
-			"message":           "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized",
-			"lastHeartbeatTime": now, "lastTransitionTime": now}
-	}
-	cond := func(t, reason, msg string) obj {
-		return obj{"type": t, "status": "False", "reason": reason, "message": msg, "lastHeartbeatTime": now, "lastTransitionTime": now}
-	}
-	var uts syscall.Utsname
-	_ = syscall.Uname(&uts)
-	kernel := utsString(uts.Release[:])
-	return obj{
-		"conditions": []any{
-			cond("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-			cond("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-			cond("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-			readyCond,
-		},
-		"addresses":   []any{obj{"type": "InternalIP", "address": k.nodeIP}, obj{"type": "Hostname", "address": k.nodeName}},
-		"capacity":    obj{"cpu": fmt.Sprint(runtime.NumCPU()), "memory": "2014360Ki", "pods": "110", "ephemeral-storage": "20470Mi"},
-		"allocatable": obj{"cpu": fmt.Sprint(runtime.NumCPU()), "memory": "1911960Ki", "pods": "110", "ephemeral-storage": "18865Mi"},
-		"nodeInfo": obj{"kubeletVersion": version, "kubeProxyVersion": version, "containerRuntimeVersion": "containerd://1.7.28",
-			"osImage": "Debian GNU/Linux 12 (bookworm)", "kernelVersion": kernel, "operatingSystem": "linux", "architecture": runtime.GOARCH,
-			"machineID": "", "systemUUID": "", "bootID": ""},
-		"daemonEndpoints": obj{"kubeletEndpoint": obj{"Port": 10250}},
-	}
-}
-
-func utsString(b []int8) string {
-	var sb strings.Builder
-	for _, c := range b {
-		if c == 0 {
-			break
-		}
-		sb.WriteByte(byte(c))
-	}
-	return sb.String()
-}
-
-func (k *kubelet) syncNode() error {
-	st := k.nodeStatus()
-	var cur obj
-	err := k.client.do("GET", "/api/v1/nodes/"+k.nodeName, nil, &cur)
-	if isNotFound(err) && k.registered {
-		// like the real kubelet, it registers once; a Node deleted later stays deleted until the
-		// kubelet restarts
-		return fmt.Errorf("error getting node %q: nodes %q not found", k.nodeName, k.nodeName)
-	}
-	if isNotFound(err) {
-		node := obj{"apiVersion": "v1", "kind": "Node",
-			"metadata": obj{"name": k.nodeName, "labels": obj{"kubernetes.io/hostname": k.nodeName, "kubernetes.io/os": "linux",
-				"kubernetes.io/arch": runtime.GOARCH, "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": runtime.GOARCH},
-				"annotations": obj{"node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
-			"spec": obj{}, "status": st}
-		if err := k.client.do("POST", "/api/v1/nodes", node, nil); err != nil && !isConflict(err) {
-			return err
-		}
-		log.Printf("registered node %s", k.nodeName)
-		k.registered = true
-		k.lastReady = k.cniReady()
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	k.registered = true
-	// keep transition times of unchanged conditions, as the real kubelet does
-	if old, ok := cur["status"].(map[string]any); ok {
-		oc, _ := old["conditions"].([]any)
-		for _, c := range st["conditions"].([]any) {
-			cm := c.(obj)
-			for _, o := range oc {
-				om, _ := o.(map[string]any)
-				if str(om["type"]) == str(cm["type"]) && str(om["status"]) == str(cm["status"]) {
-					cm["lastTransitionTime"] = om["lastTransitionTime"]
-				}
-			}
-		}
-	}
-	cur["status"] = st
-	if ready := k.cniReady(); ready != k.lastReady {
-		log.Printf("node %s Ready=%v", k.nodeName, ready)
-		k.lastReady = ready
-	}
-	return k.client.do("PUT", "/api/v1/nodes/"+k.nodeName+"/status", cur, nil)
-}
-
-func (k *kubelet) mirrorPod(name, ns string, labels, annotations, spec any, running bool, restarts int, started time.Time, owner obj) obj {
-	phase, ready := "Running", "True"
-	state := obj{"running": obj{"startedAt": started.UTC().Format(time.RFC3339)}}
-	if !running {
-		phase, ready = "Running", "False"
-		state = obj{"waiting": obj{"reason": "CrashLoopBackOff"}}
-	}
-	sp, _ := spec.(map[string]any)
-	if sp == nil {
-		sp = obj{}
-	}
-	sp["nodeName"] = k.nodeName
-	cname := "main"
-	if cs, _ := sp["containers"].([]any); len(cs) > 0 {
-		if cm, ok := cs[0].(map[string]any); ok {
-			cname = str(cm["name"])
-		}
-	}
-	m := obj{"name": name, "namespace": ns, "labels": labels, "annotations": annotations}
-	if owner != nil {
-		m["ownerReferences"] = []any{owner}
-	}
-	return obj{"apiVersion": "v1", "kind": "Pod", "metadata": m, "spec": sp,
-		"status": obj{"phase": phase, "hostIP": k.nodeIP, "podIP": k.nodeIP, "startTime": started.UTC().Format(time.RFC3339),
-			"conditions":        []any{obj{"type": "Ready", "status": ready}},
-			"containerStatuses": []any{obj{"name": cname, "ready": ready == "True", "restartCount": restarts, "state": state}}}}
-}
-
-// syncMirrors keeps one mirror pod per static pod in the API (kubeadm finds the etcd members of a
-// stacked cluster through their annotations), writing only what changed.
-func (k *kubelet) syncMirrors() {
-	want := map[string]obj{}
-	for _, p := range k.pods {
-		m := meta(p.manifest)
-		ann, _ := m["annotations"].(map[string]any)
-		a := obj{}
-		for kk, v := range ann {
-			a[kk] = v
-		}
-		a["kubernetes.io/config.source"] = "file"
-		a["kubernetes.io/config.hash"] = p.hash
-		a["kubernetes.io/config.mirror"] = p.hash
-		spec, _ := p.manifest["spec"].(map[string]any)
-		want[p.namespace+"/"+p.name+"-"+k.nodeName] = k.mirrorPod(p.name+"-"+k.nodeName, p.namespace, m["labels"], a, deepCopy(spec), p.isRunning(), p.restarts, p.startedAt,
-			obj{"apiVersion": "v1", "kind": "Node", "name": k.nodeName, "controller": true})
-	}
-	k.syncOwnedPods(want, "mirror")
-}
-
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		o := obj{}
-		for k, x := range t {
-			o[k] = deepCopy(x)
-		}
-		return o
-	case []any:
-		l := make([]any, len(t))
-		for i, x := range t {
-			l[i] = deepCopy(x)
-		}
-		return l
-	}
-	return v
-}
-
-func (k *kubelet) syncOwnedPods(want map[string]obj, tag string) {
-	prefix := tag + ":"
-	for key, p := range want {
-		st, _ := p["status"].(map[string]any)
-		cs := fmt.Sprint(st["containerStatuses"], meta(p)["annotations"])
-		if k.mirrors[prefix+key] == cs {
-			continue
-		}
-		ns, name, _ := strings.Cut(key, "/")
-		path := "/api/v1/namespaces/" + ns + "/pods"
-		err := k.client.do("PUT", path+"/"+name, p, nil)
-		if isNotFound(err) {
-			err = k.client.do("POST", path, p, nil)
-		}
-		if err != nil {
-			log.Printf("pod %s: %v", key, err)
-			continue
-		}
-		k.mirrors[prefix+key] = cs
-	}
-	for key := range k.mirrors {
-		if !strings.HasPrefix(key, prefix) {
-			continue
-		}
-		pk := strings.TrimPrefix(key, prefix)
-		if _, ok := want[pk]; ok {
-			continue
-		}
-		ns, name, _ := strings.Cut(pk, "/")
-		if err := k.client.do("DELETE", "/api/v1/namespaces/"+ns+"/pods/"+name, nil, nil); err == nil || isNotFound(err) {
-			delete(k.mirrors, key)
-		}
-	}
-}
-
-// syncDaemonSets runs (records) one pod per DaemonSet on this node; a flannel DaemonSet also
-// installs its CNI config, which is what turns the node Ready.
-func (k *kubelet) syncDaemonSets() {
-	var list struct {
-		Items []obj `json:"items"`
-	}
-	if err := k.client.do("GET", "/apis/apps/v1/daemonsets", nil, &list); err != nil {
-		return
-	}
-	want := map[string]obj{}
-	sort.Slice(list.Items, func(i, j int) bool { return str(meta(list.Items[i])["name"]) < str(meta(list.Items[j])["name"]) })
-	for _, ds := range list.Items {
-		m := meta(ds)
-		name, ns := str(m["name"]), str(m["namespace"])
-		spec, _ := ds["spec"].(map[string]any)
-		tmpl, _ := spec["template"].(map[string]any)
-		tspec, _ := tmpl["spec"].(map[string]any)
-		tmeta, _ := tmpl["metadata"].(map[string]any)
-		podName := name + "-" + contentHash([]byte(k.nodeName + name))[:5]
-		started, ok := k.dsStart[ns+"/"+podName]
-		if !ok {
-			started = time.Now()
-			k.dsStart[ns+"/"+podName] = started
-		}
-		// a stable start time keeps an unchanged pod from being rewritten at every sync
-		want[ns+"/"+podName] = k.mirrorPod(podName, ns, tmeta["labels"], obj{}, deepCopy(tspec), true, 0, started,
-			obj{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": name, "uid": m["uid"], "controller": true})
-		if strings.Contains(name, "flannel") && !k.cniReady() {
-			k.installFlannelCNI(ns)
-		}
-	}
-	k.syncOwnedPods(want, "ds")
-}
-
-func (k *kubelet) installFlannelCNI(ns string) {
-	conf := `{
-  "name": "cbr0",
-  "cniVersion": "0.3.1",
-  "plugins": [
-    {"type": "flannel", "delegate": {"hairpinMode": true, "isDefaultGateway": true}},
-    {"type": "portmap", "capabilities": {"portMappings": true}}
-  ]
-}
-`
-	var cm obj
-	if err := k.client.do("GET", "/api/v1/namespaces/"+ns+"/configmaps/kube-flannel-cfg", nil, &cm); err == nil {
-		if d, ok := cm["data"].(map[string]any); ok && str(d["cni-conf.json"]) != "" {
-			conf = str(d["cni-conf.json"])
-		}
-	}
-	_ = os.MkdirAll(cniDir, 0o755)
-	if err := os.WriteFile(filepath.Join(cniDir, "10-flannel.conflist"), []byte(conf), 0o644); err != nil {
-		log.Printf("CNI config: %v", err)
-		return
-	}
-	log.Printf("flannel: wrote %s/10-flannel.conflist", cniDir)
 }

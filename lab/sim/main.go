@@ -1,7 +1,8 @@
 // labkube is one multi-call binary standing in, on lab hosts, for what cannot run there for real:
-// systemd, the kubelet and its container runtime, the kube-apiserver, the online parts of kubeadm,
-// kubectl and a few host tools. It is installed under each of those names in .tools/lab-bin, which
-// the lab bind-mounts at /usr/local/bin in every host; argv[0] picks the tool.
+// systemd, the kubelet (its containers and runtime), kubeadm's preflight checks and a few host
+// tools; kubeadm and kubectl are the real ones behind a logging entry point. It is installed under
+// each of those names in .tools/lab-bin, which the lab bind-mounts at /usr/local/bin in every
+// host; argv[0] picks the tool.
 package main
 
 import (
@@ -11,23 +12,22 @@ import (
 )
 
 var tools = map[string]func(args []string) int{
-	"systemctl":      systemctlMain,
-	"kubelet":        kubeletMain,
-	"kube-apiserver": apiserverMain,
-	"kubeadm":        kubeadmMain,
-	"kubectl":        kubectlMain,
-	"modprobe":       modprobeMain,
-	"sysctl":         sysctlMain,
-	"swapoff":        swapoffMain,
-	"swapon":         swaponMain,
-	"containerd":     containerdMain,
-	"apt-get":        pkgMain,
-	"dnf":            pkgMain,
-	"yum":            pkgMain,
-	"lab-boot":       labBootMain,
-	"journalctl":     journalctlMain,
-	"hostnamectl":    hostnamectlMain,
-	"labkube-fault":  faultMain,
+	"systemctl":     systemctlMain,
+	"kubelet":       kubeletMain,
+	"kubeadm":       kubeadmMain,
+	"kubectl":       kubectlMain,
+	"modprobe":      modprobeMain,
+	"sysctl":        sysctlMain,
+	"swapoff":       swapoffMain,
+	"swapon":        swaponMain,
+	"containerd":    containerdMain,
+	"apt-get":       pkgMain,
+	"dnf":           pkgMain,
+	"yum":           pkgMain,
+	"lab-boot":      labBootMain,
+	"journalctl":    journalctlMain,
+	"hostnamectl":   hostnamectlMain,
+	"labkube-fault": faultMain,
 }
 
 func main() {
@@ -47,7 +47,7 @@ func main() {
 	}
 	// Long-running daemons are not "commands a step ran"; everything else is logged so tests can
 	// tell whether a step ran twice.
-	if name != "kubelet" && name != "kube-apiserver" {
+	if name != "kubelet" {
 		logCommand(name, args)
 	}
 	os.Exit(tool(args))

@@ -1,19 +1,10 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
 	"fmt"
 	"log"
-	"math/big"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,23 +17,26 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// A static pod here is either a real daemon (etcd, haproxy, keepalived, nginx), this binary as the
-// kube-apiserver, an in-process health listener (controller-manager, scheduler), or just recorded
-// as running. No process per pod beyond the real daemons.
+// A static pod runs as a host process: the real binary of its container (etcd, kube-apiserver,
+// kube-controller-manager, kube-scheduler, haproxy, keepalived, nginx) with the container's
+// command and arguments, each container path of a hostPath mount mapped to its host path. Its
+// probes are checked as the kubelet checks them. A pod whose image has no binary here is
+// recorded as running.
 
 type pod struct {
 	file, name, namespace, hash string
 	manifest                    obj
-	kind                        string // "process", "listener", "record"
+	kind                        string // "process", "record"
 	mu                          sync.Mutex
 	cmd                         *exec.Cmd
 	exited                      chan struct{}
+	stopProbes                  chan struct{}
 	stopping                    bool
 	restarts                    int
 	nextStart                   time.Time
 	startedAt                   time.Time
 	running                     bool
-	listener                    net.Listener
+	ready                       bool
 }
 
 func parseManifest(b []byte) (obj, error) {
@@ -149,70 +143,72 @@ func (p *pod) component() string {
 
 var sbinPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+// realComponents are the images whose binary runs here, by the name argv[0] has in the container.
+var realComponents = map[string]bool{
+	"etcd": true, "kube-apiserver": true, "kube-controller-manager": true, "kube-scheduler": true,
+	"haproxy": true, "keepalived": true, "nginx": true,
+}
+
+// ensureHostPaths creates hostPath volumes of type DirectoryOrCreate/FileOrCreate, as the
+// kubelet does before it starts a pod.
+func ensureHostPaths(o obj) {
+	spec, _ := o["spec"].(map[string]any)
+	vl, _ := spec["volumes"].([]any)
+	for _, v := range vl {
+		vm, _ := v.(map[string]any)
+		hp, ok := vm["hostPath"].(map[string]any)
+		if !ok {
+			continue
+		}
+		path := str(hp["path"])
+		switch str(hp["type"]) {
+		case "DirectoryOrCreate":
+			_ = os.MkdirAll(path, 0o755)
+		case "FileOrCreate":
+			if _, err := os.Stat(path); err != nil {
+				_ = os.MkdirAll(filepath.Dir(path), 0o755)
+				if f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+					f.Close()
+				}
+			}
+		}
+	}
+}
+
 func (k *kubelet) startPod(p *pod) {
 	argv := podCommand(p.manifest)
 	comp := p.component()
 	mounts := hostPaths(p.manifest)
 	p.startedAt = time.Now()
-	switch comp {
-	case "kube-controller-manager", "kube-scheduler":
-		p.kind = "listener"
-		f := flagMap(argv[1:])
-		port := f["secure-port"]
-		if port == "" {
-			port = map[string]string{"kube-controller-manager": "10257", "kube-scheduler": "10259"}[comp]
-		}
-		addr := f["bind-address"]
-		if addr == "" {
-			addr = "127.0.0.1"
-		}
-		ln, err := healthListener(net.JoinHostPort(addr, port))
-		if err != nil {
-			log.Printf("pod %s: %v", p.name, err)
-			p.nextStart = time.Now().Add(10 * time.Second)
-			return
-		}
-		p.listener = ln
-		p.running = true
-		log.Printf("pod %s/%s: %s recorded as running, health on %s", p.namespace, p.name, comp, ln.Addr())
-		return
-	case "":
+	p.ready = false
+	if !realComponents[comp] {
 		p.kind = "record"
 		p.running = true
-		log.Printf("pod %s/%s: no command to run here, recorded as running", p.namespace, p.name)
+		p.ready = true
+		log.Printf("pod %s/%s: %q has no binary here, recorded as running", p.namespace, p.name, comp)
 		return
 	}
-	var exe string
+	ensureHostPaths(p.manifest)
+	// looked up on PATH, so a lab command fault on a daemon (a shim in /usr/local/sbin) acts like
+	// a container that cannot start
+	exe := lookPathIn(comp)
 	var args []string
-	switch comp {
-	case "etcd":
-		// looked up on PATH like the other daemons, so a lab command fault on etcd (a shim in
-		// /usr/local/sbin) acts like a container that cannot start
-		exe, args = lookPathIn("etcd"), translateEtcdFlags(argv[1:])
-	case "kube-apiserver":
-		// by its installed name, so the process is called kube-apiserver (ps, faults)
-		exe = lookPathIn("kube-apiserver")
-		args = argv[1:]
-	case "haproxy", "keepalived", "nginx":
-		exe = lookPathIn(comp)
-		for _, a := range argv[1:] {
-			args = append(args, mapPath(a, mounts))
-		}
-	default:
-		p.kind = "record"
-		p.running = true
-		log.Printf("pod %s/%s: %s has no stand-in, recorded as running", p.namespace, p.name, comp)
-		return
+	for _, a := range argv[1:] {
+		args = append(args, mapPath(a, mounts))
+	}
+	if comp == "etcd" {
+		args = translateEtcdFlags(args)
 	}
 	p.kind = "process"
 	cmd := exec.Command(exe, args...)
 	cmd.Args[0] = comp
-	cmd.Env = append(os.Environ(), "PATH="+sbinPath)
+	cmd.Env = append(containerEnv(p.manifest), "PATH="+sbinPath)
 	_ = os.MkdirAll("/var/log/pods", 0o755)
 	lf, err := os.OpenFile(filepath.Join("/var/log/pods", p.namespace+"_"+p.name+".log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err == nil {
 		cmd.Stdout, cmd.Stderr = lf, lf
 	}
+	cmd.Dir = "/"
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		log.Printf("pod %s/%s: start %s: %v", p.namespace, p.name, exe, err)
@@ -226,24 +222,45 @@ func (k *kubelet) startPod(p *pod) {
 	p.cmd = cmd
 	p.running = true
 	p.exited = make(chan struct{})
-	go func(ch chan struct{}) {
+	p.stopProbes = make(chan struct{})
+	go k.runProbes(p, comp, p.stopProbes)
+	go func(ch chan struct{}, stopProbes chan struct{}) {
 		err := cmd.Wait()
+		close(stopProbes)
 		if lf != nil {
 			lf.Close()
 		}
 		p.mu.Lock()
 		p.running = false
+		p.ready = false
 		stopping := p.stopping
-		p.mu.Unlock()
 		if !stopping {
 			p.restarts++
 			back := time.Duration(5<<min(p.restarts-1, 4)) * time.Second
 			p.nextStart = time.Now().Add(back)
 			log.Printf("pod %s/%s: %s exited (%v), restart %d in %s", p.namespace, p.name, comp, err, p.restarts, back)
+		}
+		p.mu.Unlock()
+		if !stopping {
 			k.kick()
 		}
 		close(ch)
-	}(p.exited)
+	}(p.exited, p.stopProbes)
+}
+
+// containerEnv is the container's literal env entries (values from fields or secrets are not
+// supported by static pods anyway).
+func containerEnv(o obj) []string {
+	var env []string
+	if l, ok := firstContainer(o)["env"].([]any); ok {
+		for _, e := range l {
+			em, _ := e.(map[string]any)
+			if n := str(em["name"]); n != "" {
+				env = append(env, n+"="+str(em["value"]))
+			}
+		}
+	}
+	return env
 }
 
 func (p *pod) isRunning() bool {
@@ -256,10 +273,6 @@ func (k *kubelet) stopPod(p *pod) {
 	p.mu.Lock()
 	p.stopping = true
 	p.mu.Unlock()
-	if p.listener != nil {
-		p.listener.Close()
-		p.listener = nil
-	}
 	if p.cmd != nil && p.exited != nil {
 		pid := p.cmd.Process.Pid
 		_ = syscall.Kill(-pid, syscall.SIGTERM)
@@ -270,7 +283,10 @@ func (k *kubelet) stopPod(p *pod) {
 			<-p.exited
 		}
 	}
+	p.mu.Lock()
 	p.running = false
+	p.ready = false
+	p.mu.Unlock()
 	log.Printf("pod %s/%s: stopped", p.namespace, p.name)
 }
 
@@ -329,33 +345,6 @@ func translateEtcdFlags(args []string) []string {
 		}
 	}
 	return out
-}
-
-var (
-	selfCertOnce sync.Once
-	selfCert     tls.Certificate
-)
-
-// healthListener serves /healthz, /livez and /readyz over TLS with a self-signed certificate, as
-// kube-controller-manager and kube-scheduler do on their secure ports.
-func healthListener(addr string) (net.Listener, error) {
-	selfCertOnce.Do(func() {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost@labkube"},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(10 * 365 * 24 * time.Hour),
-			DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
-		der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-		selfCert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	tl := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{selfCert}})
-	go func() {
-		_ = http.Serve(tl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
-	}()
-	return tl, nil
 }
 
 func contentHash(b []byte) string {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import type { Worker } from '@temporalio/worker';
 import type { TestServer } from '../helpers/temporal';
-import { commandLog, count, type ExampleLab, hakube, type DeployBed, deployBed } from './deploy-support';
+import { assertClusterServes, commandLog, count, type ExampleLab, hakube, type DeployBed, deployBed } from './deploy-support';
 
 let server: TestServer;
 let ex: ExampleLab;
@@ -49,6 +49,9 @@ test('ha-local-proxy deploys to a verified cluster through the CLI', async () =>
     // The raw tool output behind a check is one `hakube logs` away.
     const raw = await hakube(server, ['logs', cluster, '--step', 'etcd-health']);
     assert.match(raw.stdout, /=== verify\/k1\/etcd-health [\s\S]*IS LEADER/);
+
+    // The real control plane, as an operator's kubectl sees it through the saved kubeconfig.
+    await assertClusterServes(kubeconfig, ex.spec);
   });
   const k1 = await commandLog(ex.lab, 'k1');
   assert.equal(count(k1, /^kubeadm init (?!phase)/), 1);

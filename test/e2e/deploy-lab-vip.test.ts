@@ -16,8 +16,9 @@ import { progressQuery } from '../../src/workflows/defs';
 import { createCodec } from '../../src/temporal/data-converter';
 import { createCodecServer } from '../../src/temporal/codec-server';
 import { DisplayCodec, SECRET_PLACEHOLDER } from '../../src/temporal/display-codec';
+import { saveKubeconfig } from '../../src/client/kubeconfig';
 import { freePort, renderedDom, visibleText } from '../helpers/browser';
-import { commandLog, count, type ExampleLab, resultUnlessWaiting, type DeployBed, deployBed } from './deploy-support';
+import { assertClusterServes, commandLog, count, type ExampleLab, resultUnlessWaiting, type DeployBed, deployBed } from './deploy-support';
 
 let server: TestServer;
 let ex: ExampleLab;
@@ -97,4 +98,9 @@ test('ha-vip deploys to a verified cluster; a join failing twice on m2 is retrie
     for (const n of names) assert.ok(text.includes(n), `${n} on the page of ${id}`);
     for (const secret of [token, token.split('.')[1], certKey, certKey.slice(0, 24)]) assert.ok(!dom.includes(secret), `a secret of this run on the page of ${id}`);
   }
+
+  // The real control plane, as an operator's kubectl sees it through the kubeconfig the run returned.
+  const kubeconfig = saveKubeconfig(cluster, result.kubeconfig, server.env);
+  assert.ok(kubeconfig, 'the run returned admin.conf');
+  await assertClusterServes(kubeconfig, ex.spec);
 });

@@ -158,3 +158,59 @@ export async function resultUnlessWaiting(handle: WorkflowHandle): Promise<Deplo
 export function dropKubeconfig(cluster: string | undefined): void {
   if (cluster) rmSync(path.dirname(kubeconfigPath(cluster)), { recursive: true, force: true });
 }
+
+/** The real kubectl v1.34.1 the set-up built, run on this machine. */
+export async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(ROOT, '.tools/bin/kubectl'), ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/**
+ * What an operator sees of a deployed cluster with the saved kubeconfig and the real kubectl:
+ * discovery and RBAC answer, every node is Ready, CoreDNS runs, and the test deployment the
+ * verify phase creates rolls out to Running pods with IPs from the pod network.
+ */
+export async function assertClusterServes(kubeconfig: string, spec: Cluster): Promise<void> {
+  const ok = async (...args: string[]) => {
+    const r = await kubectl(kubeconfig, args);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  };
+  const resources = await ok('api-resources', '-o', 'name');
+  for (const r of ['nodes', 'pods', 'deployments.apps', 'leases.coordination.k8s.io', 'certificatesigningrequests.certificates.k8s.io']) {
+    if (!resources.split('\n').includes(r)) throw new Error(`api-resources lacks ${r}:\n${resources}`);
+  }
+  if ((await ok('auth', 'can-i', '*', '*')).trim() !== 'yes') throw new Error('admin.conf is not cluster-admin');
+  const names = spec.spec.hosts.map((h) => h.name).sort();
+  await ok('wait', '--for=condition=Ready', 'node', ...names, '--timeout=120s');
+  const nodes = JSON.parse(await ok('get', 'nodes', '-o', 'json')) as { items: Array<{ metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } } }> };
+  if (nodes.items.map((n) => n.metadata.name).sort().join() !== names.join()) throw new Error(`nodes: ${nodes.items.map((n) => n.metadata.name)}`);
+  await ok('-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=120s');
+  const { renderTestWorkload } = await import('../../src/render/verify');
+  const apply = await kubectl(kubeconfig, ['apply', '-f', '-'], renderTestWorkload(spec));
+  if (apply.code !== 0) throw new Error(`apply test workload: ${apply.stderr}`);
+  try {
+    await ok('rollout', 'status', 'deployment/hakube-verify', '--timeout=120s');
+    const pods = await ok('get', 'pods', '-A', '-o', 'wide');
+    console.log(pods);
+    const [net, bits] = spec.spec.networking.podSubnet.split('/');
+    const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+    const inPodNet = (ip: string) => Math.floor(toInt(ip) / 2 ** (32 - Number(bits))) === Math.floor(toInt(net) / 2 ** (32 - Number(bits)));
+    for (const app of ['coredns', 'hakube-verify']) {
+      const rows = pods.split('\n').filter((l) => l.includes(` ${app}-`)).map((l) => l.trim().split(/\s+/));
+      // NAMESPACE NAME READY STATUS RESTARTS AGE IP NODE ...
+      const good = (r: string[]) => /^(\d+)\/\1$/.test(r[2]) && r[3] === 'Running' && inPodNet(r[6]);
+      if (rows.length === 0 || !rows.every(good)) throw new Error(`${app} pods are not all Running and Ready with a pod IP:\n${pods}`);
+    }
+  } finally {
+    await kubectl(kubeconfig, ['delete', 'deployment,service', 'hakube-verify', '--ignore-not-found']);
+  }
+}

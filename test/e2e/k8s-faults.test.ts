@@ -1,7 +1,8 @@
 /**
- * The simulators' fault kinds through `hakube lab fault`: expired bootstrap tokens and an expired
- * kubeadm-certs secret make the real kubeadm fail with its own messages (and the seeds' fixes
- * recover), a killed apiserver or etcd is restarted by the host's kubelet.
+ * The simulators' fault kinds through `hakube lab fault`: an expired bootstrap token is refused by
+ * the real apiserver, expired tokens and an expired kubeadm-certs secret make the real kubeadm
+ * fail with its own messages (and the seeds' fixes recover), a killed apiserver or etcd is
+ * restarted by the host's kubelet.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,7 +34,11 @@ describe('simulator faults: expired tokens and certs, killed apiserver and etcd'
   it('expire-tokens: a join with the old token fails with kubeadm\'s own error, a new token works', async () => {
     const token = join.match(/--token (\S+)/)![1];
     const caHash = join.match(/sha256:[0-9a-f]{64}/)![0];
+    // the real apiserver's bootstrap-token authenticator: kubeadm's RBAC lets the token read nodes
+    const asToken = `curl -sk -o /dev/null -w '%{http_code}' --max-time 5 -H 'Authorization: Bearer ${token}' https://${endpoint}/api/v1/nodes`;
+    assert.equal((await ok(lab, 'master0', asToken)).stdout, '200');
     assert.match(await lab.fault('master0', 'expire-tokens'), /expired [1-9]\d* token/);
+    assert.equal((await ok(lab, 'master0', asToken)).stdout, '401', 'the expired token is refused');
     const list = await ok(lab, 'master0', 'kubeadm token list');
     assert.doesNotMatch(list.stdout, new RegExp(token.split('.')[0]));
     await put(lab, 'worker1', '/root/join.yaml', fixture('kubeadm-join-worker.yaml', { ENDPOINT: endpoint, TOKEN: token, CA_HASH: caHash, NAME: 'worker1' }));
