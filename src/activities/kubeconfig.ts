@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SshConnection } from '../ssh';
+import { lbDriver } from '../drivers/lb';
+import { master0 as master0Of } from '../spec/topology';
 import type { Cluster } from '../spec/types';
 import { hakubeHome } from '../temporal/paths';
 import { ADMIN_CONF } from '../render/paths';
@@ -15,8 +17,9 @@ export function kubeconfigPath(cluster: string, env: NodeJS.ProcessEnv = process
 }
 
 export function forOperator(text: string, spec: Cluster, master0Address: string): string {
-  if (spec.spec.loadBalancer.type !== 'local-proxy') return text;
-  return text.replace(/^(\s*server:\s*)\S+$/m, `$1https://${master0Address}:${spec.spec.loadBalancer.apiserverBindPort}`);
+  const server = lbDriver(spec).operatorServer(spec, { ...master0Of(spec), address: master0Address });
+  if (!server) return text;
+  return text.replace(/^(\s*server:\s*)\S+$/m, `$1${server}`);
 }
 
 export async function fetchKubeconfig(conn: SshConnection, spec: Cluster, master0Address: string): Promise<string> {

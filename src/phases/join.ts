@@ -5,7 +5,8 @@
  */
 import { ignorePreflightFlag } from '../render/kubeadm';
 import { KUBELET_CONF } from '../render/paths';
-import { controlPlanes, controlPlaneEndpoint, etcdHosts, quorum, workers } from '../spec/topology';
+import { etcdDriver } from '../drivers/etcd';
+import { controlPlanes, controlPlaneEndpoint, workers } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
 import type { PlannedStep } from '../plan/types';
 import { controlPlaneFiles, kubeconfigStep } from './init';
@@ -38,9 +39,7 @@ export function workerJoinArgv(c: Cluster, h: HostSpec): string[] {
 export function masterPosition(c: Cluster, h: HostSpec): string {
   const cps = controlPlanes(c);
   const i = cps.findIndex((x) => x.name === h.name) + 1;
-  const etcdNote =
-    c.spec.etcd.topology === 'stacked' ? `quorum ${quorum(i)}/${i} after` : `external etcd quorum ${quorum(etcdHosts(c).length)}/${etcdHosts(c).length} unaffected`;
-  return `master ${i} of ${cps.length}, one at a time, ${etcdNote}`;
+  return `master ${i} of ${cps.length}, one at a time, ${etcdDriver(c).joinNote(c, i)}`;
 }
 
 function masterSteps(c: Cluster, h: HostSpec): PlannedStep[] {

@@ -3,17 +3,15 @@
  * apiserver healthz through the LB from every node, and per topology the VIP failover drill
  * (seed 001) or a test deployment and service (seed 000).
  */
+import { etcdDriver } from '../drivers/etcd';
+import { lbDriver } from '../drivers/lb';
 import { renderEtcdHealthScript } from '../render/etcd';
-import { HAKUBE_DIR, KUBEADM_ETCD_CA } from '../render/paths';
-import { nodesReadyArgv, renderHealthzScript, renderTestWorkload, renderTestWorkloadScript, renderVipDrillScript } from '../render/verify';
+import { nodesReadyArgv, renderHealthzScript } from '../render/verify';
 import { controlPlaneEndpoint, master0, nodes } from '../spec/topology';
 import type { Cluster } from '../spec/types';
 import type { PlannedStep } from '../plan/types';
-import { externalEtcdCerts } from './etcd';
-import { cmd, file, kubectl, runScript, script, step } from './step';
+import { cmd, kubectl, runScript, script, step } from './step';
 import type { PhaseModule } from './types';
-
-export const stackedEtcdCerts = { ca: KUBEADM_ETCD_CA, cert: '/etc/kubernetes/pki/apiserver-etcd-client.crt', key: '/etc/kubernetes/pki/apiserver-etcd-client.key' };
 
 function verifySteps(c: Cluster): PlannedStep[] {
   const m0 = master0(c).name;
@@ -22,7 +20,7 @@ function verifySteps(c: Cluster): PlannedStep[] {
       commands: [cmd(...nodesReadyArgv(c)), kubectl('get', 'nodes', '-o', 'wide')],
     }),
     step('verify', m0, 'etcd-health', 'etcd endpoint health and member list', {
-      files: [script('verify-etcd', renderEtcdHealthScript(c, c.spec.etcd.topology === 'stacked' ? stackedEtcdCerts : externalEtcdCerts))],
+      files: [script('verify-etcd', renderEtcdHealthScript(c, etcdDriver(c).clientCerts))],
       commands: [runScript('verify-etcd')],
     }),
   ];
@@ -34,23 +32,7 @@ function verifySteps(c: Cluster): PlannedStep[] {
       }),
     );
   }
-  if (c.spec.loadBalancer.type === 'vip') {
-    steps.push(
-      step('verify', m0, 'vip-failover', `VIP failover drill: keepalived stopped on the VIP holder, ${c.spec.loadBalancer.vip} must move and serve`, {
-        files: [script('verify-vip', renderVipDrillScript(c))],
-        commands: [runScript('verify-vip')],
-      }),
-    );
-  }
-  if (c.spec.loadBalancer.type === 'local-proxy') {
-    const manifest = `${HAKUBE_DIR}/verify-workload.yaml`;
-    steps.push(
-      step('verify', m0, 'test-workload', 'test deployment and service created through the API (then removed)', {
-        files: [file(manifest, renderTestWorkload(c)), script('verify-workload', renderTestWorkloadScript(c, manifest))],
-        commands: [runScript('verify-workload')],
-      }),
-    );
-  }
+  steps.push(...lbDriver(c).verifySteps(c, master0(c)));
   return steps;
 }
 

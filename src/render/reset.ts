@@ -1,14 +1,14 @@
 /** Scripts that undo a failed join (compensation): on the node itself and on master0. */
-import type { Cluster, HostSpec } from '../spec/types';
+import type { HostSpec } from '../spec/types';
 import { ADMIN_CONF } from './paths';
 
 /**
  * After `kubeadm reset -f`, remove what a join leaves behind so a retry starts clean. Only the
  * control-plane manifests kubeadm writes are removed: haproxy/keepalived belong to the lb phase.
- * The etcd data dir goes only when etcd is stacked (an external member keeps its data).
+ * The etcd data dir goes only when kubeadm owns it (stacked); an external member keeps its data.
  */
-export function renderJoinResetScript(c: Cluster, controlPlane: boolean): string {
-  const etcdData = controlPlane && c.spec.etcd.topology === 'stacked' ? ` ${c.spec.etcd.dataDir}` : '';
+export function renderJoinResetScript(controlPlane: boolean, etcdDataDir: string | undefined): string {
+  const etcdData = controlPlane && etcdDataDir ? ` ${etcdDataDir}` : '';
   const manifests = controlPlane
     ? '\nrm -f /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/manifests/kube-controller-manager.yaml /etc/kubernetes/manifests/kube-scheduler.yaml'
     : '';

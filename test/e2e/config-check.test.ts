@@ -22,7 +22,9 @@ import { renderKeepalivedCheck, renderKeepalivedConf } from '../../src/render/ke
 import { memberCertDir, renderEtcdCertScript, renderEtcdConfig, renderEtcdHealthScript } from '../../src/render/etcd';
 import { renderEtcdMemberRemoveScript } from '../../src/render/reset';
 import { controlPlanes, etcdHosts } from '../../src/spec/topology';
-import { externalEtcdCerts } from '../../src/phases/etcd';
+import { ETCD_DRIVERS } from '../../src/drivers/etcd';
+
+const externalEtcdCerts = ETCD_DRIVERS.external.clientCerts;
 
 const KUBEADM = resolve('.tools/bin/kubeadm');
 const work = mkdtempSync(join(tmpdir(), 'hakube-config-check-'));
