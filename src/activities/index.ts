@@ -4,7 +4,7 @@
  * on the worker, and only its path travels in the spec.
  */
 import { compensationSteps, workerCompensationSteps } from '../phases';
-import { master0 as master0Of } from '../spec/topology';
+import { hostByName, master0 as master0Of } from '../spec/topology';
 import type { PhaseName, PlannedStep } from '../plan/types';
 import { SshPool } from '../ssh';
 import type { Cluster } from '../spec/types';
@@ -58,7 +58,9 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
     checkControlPlane: (input) =>
       heartbeating(async () => {
         const m0 = master0(input.spec);
-        return checkControlPlane(await master0Conn(input.spec), m0.name, `${m0.address}:${input.spec.spec.loadBalancer.apiserverBindPort}`);
+        const port = input.spec.spec.loadBalancer.apiserverBindPort;
+        const joined = input.host && input.host !== m0.name ? hostByName(input.spec, input.host) : undefined;
+        return checkControlPlane(await master0Conn(input.spec), m0.name, `${m0.address}:${port}`, joined && { name: joined.name, apiserver: `${joined.address}:${port}` });
       }),
     verifyCluster: (input) =>
       heartbeating(() => verifySteps(pool, input.spec, planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),

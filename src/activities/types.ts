@@ -87,6 +87,12 @@ export interface ClusterInput {
   spec: SpecInput;
 }
 
+export interface ControlPlaneInput {
+  spec: SpecInput;
+  /** A control plane that just joined: its own apiserver must be ready too (the health gate). */
+  host?: string;
+}
+
 export type { HealthReport };
 
 /** Every activity the deploy workflows call; `createActivities(deps)` implements it. */
@@ -95,8 +101,8 @@ export interface HakubeActivities {
   ensureJoinCredentials(input: JoinCredentialsInput): Promise<JoinCredentials>;
   compensateMaster(input: CompensateInput): Promise<CompensateResult>;
   compensateWorker(input: CompensateInput): Promise<CompensateResult>;
-  /** master0's apiserver and the etcd quorum, after a compensation. */
-  checkControlPlane(input: ClusterInput): Promise<HealthReport>;
+  /** master0's apiserver and the etcd quorum (and a new control plane's apiserver): after a compensation, and as the gate after each master. */
+  checkControlPlane(input: ControlPlaneInput): Promise<HealthReport>;
   verifyCluster(input: ClusterInput): Promise<HealthReport>;
   /** Copies admin.conf from master0 to the worker machine; returns its path there. */
   fetchKubeconfig(input: ClusterInput): Promise<string>;

@@ -44,6 +44,7 @@ export const cleanup: PhaseModule = {
   title: 'remove transient secrets',
   skipReason: () => undefined,
   hosts: (c) => [...new Set(cleanupSteps(c).map((s) => s.host))],
+  run: { kind: 'host', secrets: [], onAbort: true },
   concurrency: () => 1,
   steps: (c) => cleanupSteps(c),
 };

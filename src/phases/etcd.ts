@@ -7,6 +7,7 @@ export const etcd: PhaseModule = {
   title: 'external etcd cluster: PKI, members one by one, health',
   skipReason: (c) => etcdDriver(c).skipReason(c),
   hosts: (c) => etcdDriver(c).phaseHosts(c),
+  run: { kind: 'host', secrets: [] },
   concurrency: () => 1,
   steps: (c) => etcdDriver(c).phaseSteps(c),
 };

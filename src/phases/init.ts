@@ -46,6 +46,7 @@ export const init: PhaseModule = {
   title: 'first control plane (master0): kubeadm init, kubeconfig, CNI',
   skipReason: () => undefined,
   hosts: (c) => [master0(c).name],
+  run: { kind: 'host', secrets: [], then: 'fetchKubeconfig' },
   concurrency: () => 1,
   steps: initSteps,
 };

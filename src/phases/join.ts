@@ -70,6 +70,8 @@ export const joinMasters: PhaseModule = {
   skipReason: (c) => (controlPlanes(c).length < 2 ? 'a single control plane: nothing to join (not highly available)' : undefined),
   hosts: (c) => controlPlanes(c).slice(1).map((h) => h.name),
   concurrency: () => 1,
+  // Each stacked join grows etcd: the next one starts only once quorum and both apiservers answer.
+  run: { kind: 'child', child: 'joinMaster', secrets: ['joinToken', 'caCertHash', 'certificateKey'], undo: 'compensateMaster', gate: 'control-plane', redoAfterUndo: 'lb' },
   steps: (c) => controlPlanes(c).slice(1).flatMap((h) => masterSteps(c, h)),
 };
 
@@ -83,6 +85,8 @@ export const joinWorkers: PhaseModule = {
   skipReason: (c) => (workers(c).length === 0 ? 'no host has the worker role' : undefined),
   hosts: (c) => workers(c).map((h) => h.name),
   concurrency: workerConcurrency,
+  // Least privilege: a worker join never receives the certificate key.
+  run: { kind: 'child', child: 'joinWorker', secrets: ['joinToken', 'caCertHash'], undo: 'compensateWorker', skippable: true },
   steps: (c) =>
     workers(c).map((h, i) =>
       step('join-workers', h.name, 'kubeadm-join', `kubeadm join (worker ${i + 1} of ${workers(c).length}, up to ${workerConcurrency(c)} at a time)`, {

@@ -10,6 +10,7 @@ export const lb: PhaseModule = {
   title: 'apiserver load balancing',
   skipReason: (c) => lbDriver(c).skipReason(c),
   hosts: (c) => lbDriver(c).holders(c).map((h) => h.name),
+  run: { kind: 'host', secrets: [] },
   concurrency: (c) => Math.max(1, Math.min(c.spec.workers.concurrency, lb.hosts(c).length)),
   steps: (c) => {
     const d = lbDriver(c);

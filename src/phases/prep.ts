@@ -78,6 +78,7 @@ export const prep: PhaseModule = {
   title: 'prepare hosts: packages, kernel modules, sysctls, swap, containerd, kubelet',
   skipReason: () => undefined,
   hosts: (c) => c.spec.hosts.map((h) => h.name),
+  run: { kind: 'host', secrets: [] },
   concurrency: (c) => Math.min(c.spec.workers.concurrency, c.spec.hosts.length),
   steps: (c) => c.spec.hosts.flatMap((h) => prepSteps(c, h)),
 };

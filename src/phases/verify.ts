@@ -41,6 +41,7 @@ export const verify: PhaseModule = {
   title: 'verify the cluster',
   skipReason: () => undefined,
   hosts: (c) => [...new Set([master0(c).name, ...nodes(c).map((h) => h.name)])],
+  run: { kind: 'cluster', secrets: [] },
   concurrency: () => 1,
   steps: verifySteps,
 };

@@ -56,8 +56,8 @@ export class FakeHosts {
         this.calls.push(`compensate-worker ${input.host}`);
         return { host: input.host, steps: [] };
       },
-      checkControlPlane: async () => {
-        this.calls.push('check-control-plane');
+      checkControlPlane: async (input) => {
+        this.calls.push(input.host ? `check-control-plane ${input.host}` : 'check-control-plane');
         return { ok: true, checks: [{ name: 'etcd quorum', ok: true, detail: 'ok' }] };
       },
       verifyCluster: async () => ({ ok: true, checks: [{ name: 'nodes Ready', ok: true, detail: '5/5' }] }),

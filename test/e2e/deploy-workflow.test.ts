@@ -88,7 +88,12 @@ describe('deployCluster with test activities', () => {
     // Join credentials reached the join activity unwrapped, and only encrypted in history.
     assert.equal(hosts.runtimes['join-masters/m3'].joinToken, TOKEN);
     assert.equal(hosts.runtimes['join-masters/m3'].certificateKey, CERT_KEY);
-    assert.equal(hosts.runtimes['join-workers/w1'].certificateKey, CERT_KEY);
+    // Least privilege: a worker join gets the token and CA hash, never the certificate key.
+    assert.equal(hosts.runtimes['join-workers/w1'].joinToken, TOKEN);
+    assert.equal(hosts.runtimes['join-workers/w1'].certificateKey, undefined);
+    // The health gate ran after each master, before the next one started.
+    const order = hosts.calls.filter((c) => /^run join-masters\/|^check-control-plane/.test(c));
+    assert.deepEqual(order, ['run join-masters/m2', 'run join-masters/m2', 'check-control-plane m2', 'run join-masters/m3', 'check-control-plane m3']);
     // Certs uploaded once (fresh for the second master), token created once.
     assert.deepEqual(hosts.calls.filter((c) => c.startsWith('creds')), ['creds token=true certs=true', 'creds token=false certs=false']);
     assert.equal(p.state, 'done');
