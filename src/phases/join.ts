@@ -4,13 +4,13 @@
  * bounded parallel. Secrets come as runtime values, substituted on the host side.
  */
 import { ignorePreflightFlag } from '../render/kubeadm';
-import { KUBELET_CONF } from '../render/paths';
+import { renderJoinDoneScript, renderJoinGuardScript } from '../render/done';
 import { etcdDriver } from '../drivers/etcd';
 import { controlPlanes, controlPlaneEndpoint, workers } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
-import type { PlannedStep } from '../plan/types';
+import type { PlannedFile, PlannedStep } from '../plan/types';
 import { controlPlaneFiles, kubeconfigStep } from './init';
-import { cmd, kubectl, longCmd, step, tolerant } from './step';
+import { kubectl, longCmd, runScript, script, step, tolerant } from './step';
 import type { PhaseModule } from './types';
 
 const joinBase = (c: Cluster) => ['kubeadm', 'join', controlPlaneEndpoint(c), '--token', '{{joinToken}}', '--discovery-token-ca-cert-hash', '{{caCertHash}}'];
@@ -42,12 +42,23 @@ export function masterPosition(c: Cluster, h: HostSpec): string {
   return `master ${i} of ${cps.length}, one at a time, ${etcdDriver(c).joinNote(c, i)}`;
 }
 
+/** The done check and the guard against joining over a half-done join (render/done.ts). */
+export function joinFiles(c: Cluster, h: HostSpec, controlPlane: boolean): PlannedFile[] {
+  const d = etcdDriver(c);
+  const done = renderJoinDoneScript(h, {
+    controlPlane,
+    manifests: controlPlane ? ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', ...d.controlPlaneManifests] : [],
+    etcd: controlPlane ? d.localMemberCerts : undefined,
+  });
+  return [script('join-done', done), script('join-guard', renderJoinGuardScript(h))];
+}
+
 function masterSteps(c: Cluster, h: HostSpec): PlannedStep[] {
   const steps = [
     step('join-masters', h.name, 'kubeadm-join', `kubeadm join --control-plane (${masterPosition(c, h)})`, {
-      files: controlPlaneFiles(c),
-      check: cmd('test', '-f', KUBELET_CONF),
-      commands: [longCmd(...masterJoinArgv(c, h))],
+      files: [...controlPlaneFiles(c), ...joinFiles(c, h, true)],
+      check: runScript('join-done'),
+      commands: [runScript('join-guard'), longCmd(...masterJoinArgv(c, h))],
     }),
     kubeconfigStep('join-masters', h),
   ];
@@ -90,8 +101,9 @@ export const joinWorkers: PhaseModule = {
   steps: (c) =>
     workers(c).map((h, i) =>
       step('join-workers', h.name, 'kubeadm-join', `kubeadm join (worker ${i + 1} of ${workers(c).length}, up to ${workerConcurrency(c)} at a time)`, {
-        check: cmd('test', '-f', KUBELET_CONF),
-        commands: [longCmd(...workerJoinArgv(c, h))],
+        files: joinFiles(c, h, false),
+        check: runScript('join-done'),
+        commands: [runScript('join-guard'), longCmd(...workerJoinArgv(c, h))],
       }),
     ),
 };

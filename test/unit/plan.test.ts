@@ -49,12 +49,21 @@ function commonInvariants(plan: Plan): void {
       }
     }
   }
-  // Every kubeadm init/join is guarded so a retry never runs it twice.
-  const kubeadmSteps = plan.phases.flatMap((p) => p.steps).filter((s) => s.commands.some((c) => c.argv[0] === 'kubeadm' && ['init', 'join'].includes(c.argv[1])));
+  // Every kubeadm init/join is guarded so a retry never runs it twice: its check asks the
+  // cluster (a script, not `test -f`), and a join first refuses to run over a half-done one.
+  const kubeadmSteps = plan.phases.flatMap((p) => p.steps).filter((s) => /\/(kubeadm-init|kubeadm-join)$/.test(s.id));
   assert.ok(kubeadmSteps.length > 0);
   for (const s of kubeadmSteps) {
     assert.ok(s.check, `${s.id} has a check`);
-    assert.deepEqual(s.check.argv.slice(0, 2), ['test', '-f']);
+    assert.match(s.check.argv.join(' '), /^sh \/etc\/hakube\/bin\/(init-done|join-done)\.sh$/);
+    if (s.id.endsWith('/kubeadm-join')) {
+      assert.match(s.commands[0].argv.join(' '), /join-guard\.sh$/);
+      assert.deepEqual(s.commands[1].argv.slice(0, 2), ['kubeadm', 'join']);
+    } else {
+      const script = s.files.find((f) => f.path.endsWith('/kubeadm-init.sh'))!.content;
+      assert.equal(script.match(/^\s*exec kubeadm init /gm)?.length, 1, 'one kubeadm init, on an untouched host only');
+      assert.match(script, /kubeadm init phase bootstrap-token --config/);
+    }
   }
 }
 
@@ -73,7 +82,7 @@ test('plan --json, seed 001 example: VIP, stacked etcd', () => {
   const joins = jm.steps.filter((s) => s.id.endsWith('/kubeadm-join'));
   assert.match(joins[0].title, /master 2 of 3, one at a time, quorum 2\/2 after/);
   assert.match(joins[1].title, /master 3 of 3, one at a time, quorum 2\/3 after/);
-  const argv = joins[0].commands[0].argv;
+  const argv = joins[0].commands[1].argv;
   assert.deepEqual(argv.slice(0, 3), ['kubeadm', 'join', '10.30.12.249:8443']);
   for (const [flag, value] of [['--token', '{{joinToken}}'], ['--certificate-key', '{{certificateKey}}'], ['--discovery-token-ca-cert-hash', '{{caCertHash}}'], ['--apiserver-advertise-address', '10.30.12.204'], ['--apiserver-bind-port', '6443']]) {
     assert.equal(argv[argv.indexOf(flag) + 1], value, flag);
@@ -83,7 +92,7 @@ test('plan --json, seed 001 example: VIP, stacked etcd', () => {
   const jw = phase('join-workers');
   assert.equal(jw.concurrency, 2);
   assert.match(jw.steps[0].title, /up to 2 at a time/);
-  assert.ok(!jw.steps[0].commands[0].argv.includes('--control-plane'));
+  assert.ok(!jw.steps[0].commands[1].argv.includes('--control-plane'));
   assert.ok(phase('verify').steps.some((s) => s.id === 'verify/m1/vip-failover'));
   assert.ok(!phase('verify').steps.some((s) => s.id.endsWith('/test-workload')));
 });
@@ -107,12 +116,13 @@ test('plan --json, seed 000 example: external etcd, nginx on every node', () => 
   const jm = phase('join-masters');
   assert.match(jm.steps[0].title, /master 2 of 3.*external etcd quorum 2\/3 unaffected/);
   assert.ok(jm.steps.some((s) => s.id === 'join-masters/k2/untaint'));
-  const argv = jm.steps[0].commands[0].argv;
+  const argv = jm.steps[0].commands[1].argv;
   assert.equal(argv[2], '127.0.0.1:6443');
   assert.equal(argv[argv.indexOf('--apiserver-bind-port') + 1], '5443');
   assert.ok(argv.includes('--ignore-preflight-errors=Swap'));
-  const initArgv = phase('init').steps[0].commands[0].argv;
-  assert.deepEqual(initArgv, ['kubeadm', 'init', '--config', '/etc/hakube/kubeadm.yaml', '--upload-certs', '--ignore-preflight-errors=Swap']);
+  const initScript = phase('init').steps[0].files.find((f) => f.path.endsWith('/kubeadm-init.sh'))!.content;
+  assert.match(initScript, /^\s*exec kubeadm init --config \/etc\/hakube\/kubeadm\.yaml --upload-certs --ignore-preflight-errors=Swap$/m);
+  assert.doesNotMatch(initScript, /phase etcd local/, 'external etcd: kubeadm runs no local member');
   assert.ok(phase('verify').steps.some((s) => s.id === 'verify/k1/test-workload'));
   assert.ok(phase('cleanup').steps.some((s) => s.id === 'cleanup/k1/etcd-member-keys'));
   assert.ok(!phase('prep').steps.some((s) => s.id.endsWith('/swap')), 'swap: allow keeps swap on');

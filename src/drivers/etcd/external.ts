@@ -71,6 +71,8 @@ function etcdSteps(c: Cluster): PlannedStep[] {
 
 export const external: EtcdDriver = {
   stacked: false,
+  initPhases: [],
+  controlPlaneManifests: [],
   skipReason: () => undefined,
   phaseHosts(c) {
     const names = etcdHosts(c).map((h) => h.name);

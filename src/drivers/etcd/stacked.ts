@@ -9,6 +9,9 @@ const args = (m: Record<string, string>) => Object.entries(m).map(([name, value]
 
 export const stacked: EtcdDriver = {
   stacked: true,
+  initPhases: [['etcd', 'local']],
+  controlPlaneManifests: ['etcd'],
+  localMemberCerts: { ca: KUBEADM_ETCD_CA, cert: '/etc/kubernetes/pki/etcd/healthcheck-client.crt', key: '/etc/kubernetes/pki/etcd/healthcheck-client.key' },
   skipReason: () => 'etcd is stacked: kubeadm runs a member on each control plane (init and join-masters)',
   phaseHosts: () => [],
   phaseSteps: () => [],

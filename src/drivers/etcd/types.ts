@@ -37,4 +37,10 @@ export interface EtcdDriver {
   packages(c: Cluster, h: HostSpec): PackageNeed[];
   /** Does a control plane of this topology run a stacked member (kubeadm's local etcd)? */
   stacked: boolean;
+  /** `kubeadm init phase` steps of this topology that finishing a half-done init re-runs. */
+  initPhases: string[][];
+  /** Static pod manifests of this topology on every control plane (besides the control plane's own). */
+  controlPlaneManifests: string[];
+  /** Certificates a joined control plane uses to ask its own local member (undefined: none there). */
+  localMemberCerts?: EtcdCerts;
 }
