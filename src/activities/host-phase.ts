@@ -92,8 +92,12 @@ export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[
   }
 }
 
-export async function runHostPhase(pool: SshPool, input: HostPhaseInput, stepsFor: (spec: Cluster, phase: HostPhaseInput['phase'], host: string) => PlannedStep[]): Promise<HostPhaseResult> {
-  const steps = stepsFor(input.spec, input.phase, input.host);
+export async function runHostPhase(
+  pool: SshPool,
+  input: HostPhaseInput,
+  stepsFor: (spec: Cluster, phase: HostPhaseInput['phase'], host: string, action: HostPhaseInput['action']) => PlannedStep[],
+): Promise<HostPhaseResult> {
+  const steps = stepsFor(input.spec, input.phase, input.host, input.action);
   const outcomes = await runSteps(pool, input.spec, steps, input.runtime);
   return { host: input.host, phase: input.phase, steps: outcomes };
 }

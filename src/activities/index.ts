@@ -6,6 +6,7 @@
 import { compensationSteps, workerCompensationSteps } from '../phases';
 import { hostByName, master0 as master0Of } from '../spec/topology';
 import type { PhaseName, PlannedStep } from '../plan/types';
+import type { ActionRef } from '../plan/actions';
 import { SshPool } from '../ssh';
 import type { Cluster } from '../spec/types';
 import { ensureJoinCredentials } from './credentials';
@@ -23,8 +24,8 @@ export interface ActivityDeps {
   pool: SshPool;
 }
 
-function stepsFor(spec: Cluster, phase: PhaseName, host: string): PlannedStep[] {
-  const p = planOf(spec).phases.find((x) => x.name === phase);
+function stepsFor(spec: Cluster, phase: PhaseName, host: string, action?: ActionRef): PlannedStep[] {
+  const p = planOf(spec, action).phases.find((x) => x.name === phase);
   if (!p) throw precondition(`the plan of ${spec.metadata.name} has no phase ${phase}`);
   if (!p.hosts.includes(host)) throw precondition(`${host} has no work in phase ${phase} of ${spec.metadata.name}`);
   return p.steps.filter((s) => s.host === host);

@@ -4,6 +4,7 @@
  * which each activity uses to recompute its host's steps instead of shipping the plan around.
  */
 import type { PhaseName, RuntimeValueName } from '../plan/types';
+import type { ActionRef } from '../plan/actions';
 import type { Secret } from '../temporal/secret';
 import type { Cluster } from '../spec/types';
 import type { HealthReport } from '../workflows/defs';
@@ -19,6 +20,8 @@ export interface HostPhaseInput {
   phase: PhaseName;
   host: string;
   runtime?: RuntimeSecrets;
+  /** The action whose plan holds the phase (default deploy). */
+  action?: ActionRef;
 }
 
 export interface StepOutcome {
@@ -62,6 +65,8 @@ export interface JoinCredentialsInput {
   newToken: boolean;
   /** Upload the control-plane certs again under a new key (none yet, or close to the 2h TTL). */
   uploadCerts: boolean;
+  /** Leave the uploaded certs alone even when master0 lacks them (a worker's join command needs none). */
+  noCerts?: boolean;
 }
 
 export interface JoinCredentials {

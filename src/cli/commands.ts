@@ -5,6 +5,8 @@ import { register as server } from './server';
 import { register as worker } from './worker';
 import { register as lab } from './lab';
 import { register as deploy } from './deploy';
+import { register as reset } from './reset';
+import { register as joinCommand } from './join-command';
 import { register as status } from './status';
 import { register as logs } from './logs';
 import { register as steer } from './steer';
@@ -17,6 +19,8 @@ import { register as demo } from './demo';
  */
 const groups: Array<(program: Command) => void> = [
   deploy,
+  reset,
+  joinCommand,
   status,
   logs,
   steer,

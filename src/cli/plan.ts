@@ -1,17 +1,20 @@
 /** `hakube plan -f cluster.yaml [--json]`: the runbook for this spec, without touching a host. */
-import type { Command } from 'commander';
-import { buildPlan, planJson, planText } from '../plan';
+import { Option, type Command } from 'commander';
+import { ACTIONS, planJson, planText, type ActionName } from '../plan';
+import { actionRef, buildActionPlan } from '../plan/actions';
 import { loadSpec } from '../spec/load';
 
 export function register(program: Command): void {
   program
     .command('plan')
-    .description('Print the phases, hosts, steps, commands and files a deploy of this spec runs (no host is touched)')
+    .description('Print the phases, hosts, steps, commands and files an action (deploy by default) runs on this spec (no host is touched)')
     .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
     .option('--json', 'machine-readable output')
     .option('--content', 'also print the content of every non-secret file')
-    .action(async (opts: { file: string; json?: boolean; content?: boolean }) => {
-      const plan = buildPlan(loadSpec(opts.file));
+    .addOption(new Option('--action <action>', 'which action to plan').choices([...ACTIONS]).default('deploy'))
+    .option('--wipe-etcd', 'with --action reset: also delete the external etcd data')
+    .action(async (opts: { file: string; json?: boolean; content?: boolean; action: ActionName; wipeEtcd?: boolean }) => {
+      const plan = buildActionPlan(loadSpec(opts.file), actionRef(opts.action, { wipeEtcd: opts.wipeEtcd }));
       await writeStdout(opts.json ? planJson(plan) : planText(plan, { content: opts.content }));
     });
 }

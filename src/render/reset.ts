@@ -44,3 +44,54 @@ e member list
 }
 
 export const deleteNodeArgv = (h: HostSpec) => ['kubectl', '--kubeconfig', ADMIN_CONF, 'delete', 'node', h.name, '--ignore-not-found'];
+
+/**
+ * Takes a host out of Kubernetes whatever state a deploy left it in (never prepared, half
+ * joined, or a working node): kubeadm reset when kubeadm is there and has something to undo,
+ * then the kubelet stopped and disabled and every file kubeadm and the kubelet keep removed.
+ */
+export function renderNodeResetScript(resetArgv: string[], etcdDataDir: string | undefined): string {
+  return `#!/bin/sh
+# Rendered by hakube: reset this host (hakube reset).
+set -u
+if command -v kubeadm >/dev/null 2>&1 && [ -d /etc/kubernetes ]; then
+    ${resetArgv.join(' ')} || echo "kubeadm reset failed; removing its files by hand" >&2
+fi
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl stop kubelet 2>/dev/null || true
+    systemctl disable kubelet 2>/dev/null || true
+fi
+rm -rf /etc/kubernetes /var/lib/kubelet /root/.kube /etc/cni/net.d${etcdDataDir ? ` ${etcdDataDir}` : ''}
+rm -f /etc/hakube/kubeadm.yaml
+exit 0
+`;
+}
+
+/** keepalived and haproxy gone from a control plane, and the VIP off its interface. */
+export function renderVipTeardownScript(vip: string, iface: string): string {
+  return `#!/bin/sh
+# Rendered by hakube: remove keepalived, haproxy and the VIP ${vip} from this host.
+set -u
+rm -f /etc/kubernetes/manifests/haproxy.yaml /etc/kubernetes/manifests/keepalived.yaml
+rm -rf /etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf /etc/keepalived/check_apiserver.sh
+ip -o -4 addr show dev ${iface} | awk '{print $4}' | while read -r a; do
+    if [ "\${a%/*}" = "${vip}" ]; then ip addr del "$a" dev ${iface} && echo "removed $a from ${iface}"; fi
+done
+if ip -o -4 addr show dev ${iface} | awk '{print $4}' | grep -q "^${vip.replace(/\./g, '\\.')}/"; then echo "${vip} is still on ${iface}" >&2; exit 1; fi
+exit 0
+`;
+}
+
+/** A systemd unit stopped, disabled and removed, with the files it used. */
+export function renderUnitTeardownScript(unit: string, unitFile: string, paths: string[]): string {
+  return `#!/bin/sh
+# Rendered by hakube: remove the ${unit} service from this host.
+set -u
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now ${unit} 2>/dev/null || systemctl stop ${unit} 2>/dev/null || true
+fi
+rm -rf ${unitFile} ${paths.join(' ')}
+if command -v systemctl >/dev/null 2>&1; then systemctl daemon-reload 2>/dev/null || true; fi
+exit 0
+`;
+}

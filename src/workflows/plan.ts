@@ -2,7 +2,12 @@
 import type { Plan } from '../plan/types';
 import type { SpecInput } from '../activities/types';
 import { buildPlan } from '../plan/build';
+import { buildActionPlan, type ActionRef } from '../plan/actions';
 
 export function planFor(spec: SpecInput): Plan {
   return buildPlan(spec);
+}
+
+export function planForAction(spec: SpecInput, ref: ActionRef): Plan {
+  return buildActionPlan(spec, ref);
 }

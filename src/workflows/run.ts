@@ -7,6 +7,7 @@
  */
 import { condition, executeChild, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Plan, PlannedPhase, PhaseName, RuntimeValueName } from '../plan/types';
+import type { ActionRef } from '../plan/actions';
 import type { JoinCredentials, RuntimeSecrets, SpecInput } from '../activities/types';
 import {
   abortUpdate,
@@ -47,6 +48,8 @@ export class ActionRun implements RunnerEffects {
     private readonly spec: SpecInput,
     private readonly options: DeployOptions | undefined,
     private readonly plan: Plan,
+    /** The action whose plan this is; deploy leaves it out of activity inputs. */
+    private readonly action?: ActionRef,
   ) {
     this.progress = initialProgress(plan);
     this.acts = activitiesFor(options);
@@ -112,7 +115,7 @@ export class ActionRun implements RunnerEffects {
     try {
       const runtime = phase.run.secrets.length ? this.runtime(phase.run.secrets) : undefined;
       const result = await this.acts.runHostPhase.executeWithOptions({ summary: summaryFor(this.plan, phase.name, host) }, [
-        { spec: this.spec, phase: phase.name, host, runtime },
+        { spec: this.spec, phase: phase.name, host, runtime, ...(this.action ? { action: this.action } : {}) },
       ]);
       applyResult(h, result);
       return true;

@@ -18,6 +18,7 @@ import type { Worker } from '@temporalio/worker';
 import type { Cluster } from '../../src/spec/types';
 import { abortUpdate, progressQuery, retryUpdate, skipUpdate, type Progress } from '../../src/workflows/defs';
 import type { DeployInput } from '../../src/workflows/deploy';
+import { startReset } from '../../src/client/reset';
 
 const spec = loadSpec(path.join(__dirname, '../../examples/ha-vip.yaml'));
 const plan = buildPlan(spec);
@@ -153,6 +154,21 @@ describe('deployCluster with test activities', () => {
       const result = await handle.result();
       assert.equal(result.state, 'done');
       assert.deepEqual(result.skipped, ['w2']);
+    });
+  });
+
+  test('the cluster lock: a reset is refused while the deploy runs, naming it', async () => {
+    const hosts = new FakeHosts(plan);
+    hosts.fail.set('join-masters/m3', Infinity);
+    const handle = await start();
+    await withWorker(hosts, async () => {
+      await until(handle, (x) => x.state === 'waiting', 'waiting');
+      await assert.rejects(startReset(server.client, spec, false), (err: Error) => {
+        assert.match(err.message, new RegExp(`cannot reset ha-vip: the cluster is locked by its running deploy \\(${handle.workflowId.replace(/[/.]/g, '\\$&')} since `));
+        return true;
+      });
+      await handle.executeUpdate(abortUpdate);
+      await handle.result();
     });
   });
 

@@ -8,6 +8,7 @@
 import { ETCD_CA, ETCD_CLIENT_CERT, ETCD_CLIENT_KEY, ETCD_CONFIG, ETCD_PKI, ETCD_UNIT } from '../../render/paths';
 import { memberCertDir, renderEtcdCertScript, renderEtcdConfig, renderEtcdHealthScript, renderEtcdUnit } from '../../render/etcd';
 import { ETCD_PACKAGES } from '../../render/system';
+import { renderUnitTeardownScript } from '../../render/reset';
 import { controlPlanes, etcdHosts, quorum } from '../../spec/topology';
 import type { Cluster, HostSpec } from '../../spec/types';
 import type { PlannedFile, PlannedStep } from '../../plan/types';
@@ -71,6 +72,14 @@ function etcdSteps(c: Cluster): PlannedStep[] {
 
 export const external: EtcdDriver = {
   stacked: false,
+  wipeSteps: (c, phase) =>
+    etcdHosts(c).map((h) =>
+      step(phase, h.name, 'etcd', `stop etcd and delete its data (${c.spec.etcd.dataDir}) and PKI`, {
+        files: [script('etcd-teardown', renderUnitTeardownScript('etcd', ETCD_UNIT, [ETCD_CONFIG, ETCD_PKI, c.spec.etcd.dataDir]))],
+        commands: [runScript('etcd-teardown')],
+      }),
+    ),
+  wipeSkipReason: (_c, wipe) => (wipe ? undefined : 'the external etcd cluster and its data are kept (pass --wipe-etcd to delete them)'),
   initPhases: [],
   controlPlaneManifests: [],
   skipReason: () => undefined,

@@ -9,6 +9,8 @@ const args = (m: Record<string, string>) => Object.entries(m).map(([name, value]
 
 export const stacked: EtcdDriver = {
   stacked: true,
+  wipeSteps: () => [],
+  wipeSkipReason: () => 'etcd is stacked: each member and its data went with its control plane (kubeadm reset)',
   initPhases: [['etcd', 'local']],
   controlPlaneManifests: ['etcd'],
   localMemberCerts: { ca: KUBEADM_ETCD_CA, cert: '/etc/kubernetes/pki/etcd/healthcheck-client.crt', key: '/etc/kubernetes/pki/etcd/healthcheck-client.key' },

@@ -35,6 +35,10 @@ export interface EtcdDriver {
   cleanupSteps(c: Cluster): PlannedStep[];
   /** Packages a host needs for this topology (prep). */
   packages(c: Cluster, h: HostSpec): PackageNeed[];
+  /** Steps that stop the topology's own etcd and delete its data (hakube reset --wipe-etcd); none when kubeadm owns it. */
+  wipeSteps(c: Cluster, phase: PhaseName): PlannedStep[];
+  /** Why wiping does not apply (stacked: its members went with their control planes). */
+  wipeSkipReason(c: Cluster, wipe: boolean): string | undefined;
   /** Does a control plane of this topology run a stacked member (kubeadm's local etcd)? */
   stacked: boolean;
   /** `kubeadm init phase` steps of this topology that finishing a half-done init re-runs. */

@@ -17,4 +17,7 @@ export const external: LbDriver = {
   preflightIgnores: () => [],
   verifySteps: () => [],
   operatorServer: () => undefined,
+  teardownStep: () => {
+    throw new Error('an external load balancer is not hakube\'s to remove');
+  },
 };

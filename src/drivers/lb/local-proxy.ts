@@ -2,7 +2,8 @@
  * local-proxy (the external-etcd runbook): nginx on every node, 127.0.0.1:port -> every
  * control plane, as a systemd unit.
  */
-import { HAKUBE_DIR, NGINX_PROXY_CONF, NGINX_PROXY_UNIT } from '../../render/paths';
+import { HAKUBE_DIR, NGINX_PROXY_CONF, NGINX_PROXY_DIR, NGINX_PROXY_UNIT } from '../../render/paths';
+import { renderUnitTeardownScript } from '../../render/reset';
 import { renderNginxConf, renderNginxUnit } from '../../render/nginx';
 import { NGINX_PACKAGES } from '../../render/system';
 import { renderTestWorkload, renderTestWorkloadScript } from '../../render/verify';
@@ -43,4 +44,9 @@ export const localProxy: LbDriver = {
   },
   // admin.conf points at 127.0.0.1, which only works on the nodes: the operator's copy goes to master0.
   operatorServer: (c, m0) => `https://${m0.address}:${c.spec.loadBalancer.apiserverBindPort}`,
+  teardownStep: (_c, h, phase) =>
+    step(phase, h.name, 'nginx', 'remove the nginx apiserver proxy (systemd kube-apiserver-proxy)', {
+      files: [script('proxy-teardown', renderUnitTeardownScript('kube-apiserver-proxy', NGINX_PROXY_UNIT, [NGINX_PROXY_DIR]))],
+      commands: [runScript('proxy-teardown')],
+    }),
 };

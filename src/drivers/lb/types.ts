@@ -34,4 +34,6 @@ export interface LbDriver {
    * only works on the nodes; undefined keeps kubeadm's.
    */
   operatorServer(c: Cluster, master0: HostSpec): string | undefined;
+  /** The load balancer taken off one holder again (hakube reset), as a step of `phase`. */
+  teardownStep(c: Cluster, h: HostSpec, phase: PhaseName): PlannedStep;
 }

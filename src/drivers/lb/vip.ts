@@ -7,6 +7,7 @@ import { renderHaproxyCfg } from '../../render/haproxy';
 import { keepalivedPriorities, renderKeepalivedCheck, renderKeepalivedConf } from '../../render/keepalived';
 import { renderHaproxyManifest, renderKeepalivedManifest } from '../../render/static-pods';
 import { renderVipDrillScript } from '../../render/verify';
+import { renderVipTeardownScript } from '../../render/reset';
 import { controlPlanes } from '../../spec/topology';
 import type { Cluster } from '../../spec/types';
 import { file, runScript, script, step } from '../../phases/step';
@@ -48,4 +49,9 @@ export const vip: LbDriver = {
     }),
   ],
   operatorServer: () => undefined,
+  teardownStep: (c, h, phase) =>
+    step(phase, h.name, 'vip', `remove keepalived and haproxy, and the VIP ${c.spec.loadBalancer.vip} from ${c.spec.loadBalancer.interface}`, {
+      files: [script('vip-teardown', renderVipTeardownScript(c.spec.loadBalancer.vip ?? '', c.spec.loadBalancer.interface ?? ''))],
+      commands: [runScript('vip-teardown')],
+    }),
 };
