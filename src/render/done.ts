@@ -109,7 +109,7 @@ joined() {
 i=0
 until joined; do
     i=$((i + 1))
-    if [ "$i" -ge 30 ]; then echo "${h.name}: kubelet.conf is there but the node is not joined"; exit 1; fi
+    if [ "$i" -ge 10 ]; then echo "${h.name}: kubelet.conf is there but the node is not joined"; exit 1; fi
     sleep 2
 done
 `;

@@ -61,7 +61,7 @@ after(async () => {
 test('worker killed mid kubeadm init and mid master join: init never runs twice, the half-done init is finished, the run verifies', async () => {
   const spec = loadSpec(lab.specPath);
   let w = await startWorkerProcess();
-  const handle = await startDeploy(server.client, spec, { heartbeatTimeout: '8s', retryInterval: '1s' });
+  const handle = await startDeploy(server.client, spec, { heartbeatTimeout: '8s', retryInterval: '1s', hostAttempts: 2 });
 
   await waitForLine('m1', /^kubeadm init (?!phase)/, 'kubeadm init');
   await new Promise((r) => setTimeout(r, 4000));
