@@ -6,6 +6,7 @@ import { register as worker } from './worker';
 import { register as lab } from './lab';
 import { register as deploy } from './deploy';
 import { register as reset } from './reset';
+import { register as apply } from './apply';
 import { register as joinCommand } from './join-command';
 import { register as status } from './status';
 import { register as logs } from './logs';
@@ -19,6 +20,7 @@ import { register as demo } from './demo';
  */
 const groups: Array<(program: Command) => void> = [
   deploy,
+  apply,
   reset,
   joinCommand,
   status,

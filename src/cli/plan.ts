@@ -2,10 +2,30 @@
 import { Option, type Command } from 'commander';
 import { ACTIONS, planJson, planText, type ActionName } from '../plan';
 import { actionRef, buildActionPlan } from '../plan/actions';
+import { assertApplicable, previewApply } from '../client/apply';
+import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
+import type { Cluster } from '../spec/types';
 import { loadSpec } from '../spec/load';
 
+interface PlanFlags extends ConnectionFlags {
+  file: string;
+  json?: boolean;
+  content?: boolean;
+  action: ActionName;
+  wipeEtcd?: boolean;
+}
+
+async function applyPreview(spec: Cluster, flags: ConnectionFlags) {
+  const client = await connectClient(flags);
+  try {
+    return await previewApply(client, spec);
+  } finally {
+    await client.connection.close();
+  }
+}
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('plan')
     .description('Print the phases, hosts, steps, commands and files an action (deploy by default) runs on this spec (no host is touched)')
     .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
@@ -13,10 +33,15 @@ export function register(program: Command): void {
     .option('--content', 'also print the content of every non-secret file')
     .addOption(new Option('--action <action>', 'which action to plan').choices([...ACTIONS]).default('deploy'))
     .option('--wipe-etcd', 'with --action reset: also delete the external etcd data')
-    .action(async (opts: { file: string; json?: boolean; content?: boolean; action: ActionName; wipeEtcd?: boolean }) => {
-      const plan = buildActionPlan(loadSpec(opts.file), actionRef(opts.action, { wipeEtcd: opts.wipeEtcd }));
-      await writeStdout(opts.json ? planJson(plan) : planText(plan, { content: opts.content }));
+    .action(async (opts: PlanFlags) => {
+      const spec = loadSpec(opts.file);
+      // apply's plan is the difference against the last applied spec, which Temporal holds.
+      const preview = opts.action === 'apply' ? await applyPreview(spec, opts) : undefined;
+      if (preview && !preview.plan) assertApplicable(preview);
+      const plan = preview?.plan ?? buildActionPlan(spec, actionRef(opts.action === 'reset' ? 'reset' : 'deploy', { wipeEtcd: opts.wipeEtcd }));
+      await writeStdout(opts.json ? planJson(plan) : `${preview ? preview.text + '\n' : ''}${planText(plan, { content: opts.content })}`);
     });
+  addConnectionOptions(cmd);
 }
 
 /**

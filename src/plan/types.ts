@@ -8,10 +8,12 @@ export const PHASES = ['prep', 'etcd', 'lb', 'init', 'join-masters', 'join-worke
 /** reset undoes a cluster in the reverse order of the build. */
 export const RESET_PHASES = ['reset-workers', 'reset-masters', 'reset-lb', 'reset-etcd'] as const;
 export type DeployPhaseName = (typeof PHASES)[number];
-export type PhaseName = DeployPhaseName | (typeof RESET_PHASES)[number];
+/** apply's removals, before the new spec's deploy phases. */
+export const REMOVAL_PHASES = ['drain', 'remove-members', 'remove-hosts', 'forget-nodes'] as const;
+export type PhaseName = DeployPhaseName | (typeof RESET_PHASES)[number] | (typeof REMOVAL_PHASES)[number];
 
 /** The actions one runner executes; each is an ordered list of phases. */
-export const ACTIONS = ['deploy', 'reset'] as const;
+export const ACTIONS = ['deploy', 'apply', 'reset'] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
 /**

@@ -3,3 +3,4 @@ export { deployCluster } from './deploy';
 export { joinMaster, joinWorker } from './join';
 export { resetCluster } from './reset';
 export { joinCommand } from './join-command';
+export { applyCluster } from './apply';
