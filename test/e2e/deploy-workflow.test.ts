@@ -157,6 +157,32 @@ describe('deployCluster with test activities', () => {
     });
   });
 
+  // The SDK's time-skipping test server is a separate download (not available here): the ages
+  // are scaled down instead, on the real dev server and real workflow time.
+  test('join credentials are refreshed by age: the certificate key after its max age, the token after its own', async () => {
+    const hosts = new FakeHosts(plan);
+    hosts.fail.set('join-masters/m3', Infinity);
+    const input: DeployInput = { spec, options: { hostAttempts: 2, retryInterval: '50ms', credentialMaxAgeMs: { certKeyMs: 1500, tokenMs: 4000 } } };
+    const handle = await server.client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId: `hakube/ha-vip/deploy-ages-${Date.now()}`, args: [input] });
+    await withWorker(hosts, async () => {
+      await until(handle, (x) => x.state === 'waiting', 'm3 waiting');
+      const before = hosts.calls.filter((c) => c.startsWith('creds'));
+      assert.deepEqual(before, ['creds token=true certs=true', 'creds token=false certs=false']);
+      await new Promise((r) => setTimeout(r, 2000)); // the certificate key is now too old, the token not
+      hosts.fail.delete('join-masters/m3');
+      hosts.fail.set('join-workers/w2', Infinity);
+      await handle.executeUpdate(retryUpdate);
+      await until(handle, (x) => x.state === 'waiting' && x.waiting?.phase === 'join-workers', 'w2 waiting');
+      // m3's retry got a fresh key; the workers' first round reused the young token (no call).
+      assert.deepEqual(hosts.calls.filter((c) => c.startsWith('creds')).slice(before.length), ['creds token=false certs=true']);
+      await new Promise((r) => setTimeout(r, 4200)); // now the token is too old as well
+      hosts.fail.delete('join-workers/w2');
+      await handle.executeUpdate(retryUpdate);
+      assert.equal((await handle.result()).state, 'done');
+      assert.deepEqual(hosts.calls.filter((c) => c.startsWith('creds')).slice(before.length), ['creds token=false certs=true', 'creds token=true certs=false']);
+    });
+  });
+
   test('the cluster lock: a reset is refused while the deploy runs, naming it', async () => {
     const hosts = new FakeHosts(plan);
     hosts.fail.set('join-masters/m3', Infinity);
