@@ -1,7 +1,7 @@
 /** `hakube logs <cluster> [--host H] [--step S]`: the masked output tails of each step. */
 import type { Command } from 'commander';
 import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { deployHandle, describeDeploy, queryProgress } from '../client/deploy';
+import { describeDeploy, queryProgress } from '../client/deploy';
 import { CliError, EXIT } from './exit';
 
 interface LogsFlags extends ConnectionFlags {
@@ -19,8 +19,8 @@ export function register(program: Command): void {
   addConnectionOptions(cmd).action(async (cluster: string, flags: LogsFlags) => {
     const client = await connectClient(flags);
     try {
-      await describeDeploy(client, cluster);
-      const p = await queryProgress(deployHandle(client, cluster));
+      const desc = await describeDeploy(client, cluster);
+      const p = await queryProgress(client.workflow.getHandle(desc.workflowId));
       const known = new Set(p.phases.flatMap((ph) => ph.hosts.map((h) => h.host)));
       if (flags.host && !known.has(flags.host)) {
         throw new CliError(`no host ${flags.host} in ${cluster} (hosts: ${[...known].join(', ')})`, EXIT.BAD_INPUT);

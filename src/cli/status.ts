@@ -1,7 +1,7 @@
 /** `hakube status <cluster> [--watch] [--json]`: where a deploy is, per phase and host. */
 import type { Command } from 'commander';
 import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { deployHandle, describeDeploy, queryProgress, webUiLink } from '../client/deploy';
+import { describeDeploy, queryProgress, webUiLink } from '../client/deploy';
 import { exitCodeFor, follow } from '../client/follow';
 import { closedRunSummary } from '../client/closed';
 import { withLiveSteps } from '../client/live';
@@ -24,7 +24,7 @@ export function register(program: Command): void {
     const client = await connectClient(flags);
     try {
       const desc = await describeDeploy(client, cluster);
-      const handle = deployHandle(client, cluster);
+      const handle = client.workflow.getHandle(desc.workflowId);
       const link = webUiLink(handle.workflowId, client.options.namespace);
       if (desc.status.name !== 'RUNNING' && !flags.json) {
         // A finished run: the query needs a worker, the result does not.

@@ -15,9 +15,9 @@ async function steer(cluster: string, flags: ConnectionFlags, send: (h: ReturnTy
   try {
     const desc = await describeDeploy(client, cluster);
     if (desc.status.name !== 'RUNNING') {
-      throw new CliError(`the deploy of ${cluster} is not running (${desc.status.name.toLowerCase()})`, EXIT.BAD_INPUT);
+      throw new CliError(`the ${desc.type === 'deployCluster' ? 'deploy' : desc.type.replace(/Cluster$/, '')} of ${cluster} is not running (${desc.status.name.toLowerCase()})`, EXIT.BAD_INPUT);
     }
-    const message = await send(deployHandle(client, cluster));
+    const message = await send(client.workflow.getHandle(desc.workflowId));
     process.stdout.write(`${message}\n`);
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
