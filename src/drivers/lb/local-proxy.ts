@@ -21,7 +21,7 @@ function nginxStep(c: Cluster, h: HostSpec, phase: PhaseName, slug: string, titl
   return step(phase, h.name, slug, title ?? what, {
     files: [file(NGINX_PROXY_CONF, renderNginxConf(c, without)), file(NGINX_PROXY_UNIT, renderNginxUnit()), ...unitScripts()],
     check: runScript('unit-ok', 'kube-apiserver-proxy', NGINX_PROXY_CONF, NGINX_PROXY_UNIT),
-    commands: [cmd('nginx', '-t', '-q', '-c', NGINX_PROXY_CONF), runScript('unit-apply', 'kube-apiserver-proxy', NGINX_PROXY_CONF, NGINX_PROXY_UNIT)],
+    commands: [cmd('nginx', '-t', '-q', '-c', NGINX_PROXY_CONF), runScript('unit-apply', '--reload', 'kube-apiserver-proxy', NGINX_PROXY_CONF, NGINX_PROXY_UNIT)],
   });
 }
 
