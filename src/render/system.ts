@@ -157,7 +157,7 @@ unitfile=""
 for f in "$@"; do unitfile=$f; done
 mkdir -p ${STATE_DIR}/units
 systemctl daemon-reload
-if [ "$reload" = yes ] && systemctl is-active "$unit" >/dev/null 2>&1 && [ -f "$rec" ] && grep " $unitfile\$" "$rec" | sha256sum -c --status 2>/dev/null; then
+if [ "$reload" = yes ] && systemctl is-active "$unit" >/dev/null 2>&1 && [ -f "$rec" ] && grep " $unitfile\\$" "$rec" | sha256sum -c --status 2>/dev/null; then
     systemctl reload "$unit"
     echo "$unit reloaded"
 else

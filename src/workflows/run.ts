@@ -320,7 +320,8 @@ export class ActionRun implements RunnerEffects {
   }
 
   /**
-   * abort: undo what the run did on the hosts of phases with an undo, newest first, then run
+   * abort: undo what the run did on the hosts of phases with an undo, newest first (hosts it
+   * found already built are left alone), then run
    * the phases marked onAbort (transient artifacts: tokens, uploaded certs, staged secrets).
    * master0 is never undone: an abort, like a compensation, must not break the one node the
    * cluster stands on.
@@ -337,6 +338,9 @@ export class ActionRun implements RunnerEffects {
       if (!undo || phase.skipped) continue;
       for (const h of phaseOf(this.progress, phase.name).hosts) {
         if (h.status === 'pending' || h.status === 'skipped' || touched.includes(h.host)) continue;
+        // Its first step was already done when this run came: the host was built before (an
+        // apply, a second deploy) and is not this run's to undo.
+        if (h.steps[0]?.status === 'already') continue;
         touched.push(h.host);
         undoOf.set(h.host, undo);
       }
