@@ -25,6 +25,11 @@ after(() => bed?.close());
 
 const KUBECTL = ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf'];
 
+function readyOf(json: string): string {
+  const node = JSON.parse(json) as { status?: { conditions?: Array<{ type: string; status: string }> } };
+  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'no Ready condition';
+}
+
 test('deploy, a worker re-joined by hand with join-command, then reset leaves every host clean', async () => {
   const cluster = ex.spec.metadata.name;
   const hosts = ex.spec.spec.hosts.map((h) => h.name);
@@ -49,8 +54,8 @@ test('deploy, a worker re-joined by hand with join-command, then reset leaves ev
     assert.equal(join.code, 0, join.stderr);
     let ready = '';
     for (let i = 0; i < 90 && ready !== 'True'; i++) {
-      const r = await ex.lab.exec('m1', [...KUBECTL, 'get', 'node', 'w2', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
-      ready = r.stdout.trim();
+      const r = await ex.lab.exec('m1', [...KUBECTL, 'get', 'node', 'w2', '-o', 'json']);
+      ready = r.code === 0 ? readyOf(r.stdout) : `no node: ${r.stderr.trim()}`;
       if (ready !== 'True') await new Promise((res) => setTimeout(res, 2000));
     }
     assert.equal(ready, 'True', 'w2 joined by hand becomes Ready');
