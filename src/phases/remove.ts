@@ -1,7 +1,7 @@
 /**
  * apply's removals, before the new spec's own phases run: every leaving node drained on
  * master0 (evictions respect PodDisruptionBudgets, bounded by a timeout), then each leaving
- * control plane's etcd member removed (one at a time, health checked after each), then the
+ * control plane's etcd member removed (one at a time), then the
  * leaving hosts reset, then their Node objects deleted. The backends are rewritten by the new
  * spec's lb phase, which follows. master0 here is the new spec's: the old one may be leaving.
  */
@@ -31,7 +31,7 @@ export function removalPhases(next: Cluster, d: SpecDiff): RemovalPhase[] {
   const leaving: HostSpec[] = [...d.removedWorkers, ...d.removedMasters];
   const none = leaving.length === 0 ? 'no host leaves the cluster' : undefined;
   const members = d.removedMasters.flatMap((h) =>
-    etcdDriver(next).memberRemovalSteps(next, h, m0, 'remove-members', `etcd-member-${h.name}`, `remove ${h.name}'s etcd member (quorum checked before and after)`),
+    etcdDriver(next).memberRemovalSteps(next, h, m0, 'remove-members', `etcd-member-${h.name}`, `remove ${h.name}'s etcd member (by name or peer URL), before its host is reset`),
   );
   const driver = etcdDriver(next);
   return [
