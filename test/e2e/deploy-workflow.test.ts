@@ -213,4 +213,18 @@ describe('deployCluster with test activities', () => {
     assert.deepEqual(afterWait.filter((c) => c.startsWith('compensate')), ['compensate-master m3', 'compensate-master m2']);
     assert.ok(!hosts.calls.includes('compensate-master m1'));
   });
+
+  test('abort of a run over a built cluster undoes only what this run joined', async () => {
+    const hosts = new FakeHosts(plan);
+    hosts.already.add('join-masters/m2'); // joined by an earlier run: its checks say done
+    hosts.fail.set('join-masters/m3', Infinity);
+    const handle = await start();
+    await withWorker(hosts, async () => {
+      await until(handle, (x) => x.state === 'waiting', 'waiting');
+      await handle.executeUpdate(abortUpdate);
+      assert.equal((await handle.result()).state, 'aborted');
+    });
+    const afterWait = hosts.calls.slice(hosts.calls.lastIndexOf('check-control-plane') + 1);
+    assert.deepEqual(afterWait.filter((c) => c.startsWith('compensate')), ['compensate-master m3']);
+  });
 });
