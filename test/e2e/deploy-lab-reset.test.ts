@@ -75,8 +75,9 @@ test('deploy, a worker re-joined by hand with join-command, then reset leaves ev
   });
 
   for (const host of hosts) {
-    const probe = await ex.lab.exec(host, ['sh', '-c', 'ls -d /etc/kubernetes /var/lib/kubelet /var/lib/etcd 2>/dev/null; systemctl is-active kubelet; ip -o -4 addr show']);
-    assert.doesNotMatch(probe.stdout, /^\/etc\/kubernetes$|^\/var\/lib\/kubelet$|^\/var\/lib\/etcd$/m, `${host} still has: ${probe.stdout}`);
+    // etcd data is its member directory (a distro package may leave an empty /var/lib/etcd).
+    const probe = await ex.lab.exec(host, ['sh', '-c', 'ls -d /etc/kubernetes /var/lib/kubelet /var/lib/etcd/member 2>/dev/null; systemctl is-active kubelet; ip -o -4 addr show']);
+    assert.doesNotMatch(probe.stdout, /^\/etc\/kubernetes$|^\/var\/lib\/kubelet$|^\/var\/lib\/etcd\/member$/m, `${host} still has: ${probe.stdout}`);
     assert.doesNotMatch(probe.stdout, /^active$/m, `${host}: kubelet still runs`);
     assert.ok(!probe.stdout.includes(`${vip}/`), `${host} still holds the VIP ${vip}`);
   }
