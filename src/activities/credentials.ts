@@ -49,7 +49,7 @@ export async function ensureJoinCredentials(conn: SshConnection, input: JoinCred
     out.caCertHash = secret(parsed.caCertHash);
     out.tokenCreated = true;
   }
-  const upload = input.uploadCerts || !(await certsPresent(conn));
+  const upload = !input.noCerts && (input.uploadCerts || !(await certsPresent(conn)));
   if (upload) {
     // The rendered config tells kubeadm about external etcd, whose client certs must be uploaded too.
     const argv = ['kubeadm', 'init', 'phase', 'upload-certs', '--upload-certs', '--config', KUBEADM_CONFIG];

@@ -47,7 +47,8 @@ export function nodeReady(json: string): boolean {
 // curl or wget, whichever the host has; anonymous /healthz and /readyz are allowed by kubeadm's RBAC.
 const PROBE = 'if command -v curl >/dev/null 2>&1; then curl -sS -k --max-time 5 "$1"; else wget -q --no-check-certificate -T 5 -O - "$1"; fi';
 
-export async function checkControlPlane(conn: SshConnection, master0: string, apiserver: string): Promise<HealthReport> {
+/** `joined`: a control plane that just joined, whose own apiserver must be ready as well. */
+export async function checkControlPlane(conn: SshConnection, master0: string, apiserver: string, joined?: { name: string; apiserver: string }): Promise<HealthReport> {
   const kubectl = ['kubectl', '--kubeconfig', ADMIN_CONF];
   const checks = [
     await probe(conn, `${master0} apiserver /healthz`, ['sh', '-c', PROBE, 'sh', `https://${apiserver}/healthz`], (o) => /^ok$/m.test(o)),
@@ -55,5 +56,6 @@ export async function checkControlPlane(conn: SshConnection, master0: string, ap
     await probe(conn, 'etcd quorum (apiserver /readyz)', ['sh', '-c', PROBE, 'sh', `https://${apiserver}/readyz`], (o) => /^ok$/m.test(o)),
     await probe(conn, `${master0} node Ready`, [...kubectl, 'get', 'node', master0, '-o', 'json'], (o) => nodeReady(o)),
   ];
+  if (joined) checks.push(await probe(conn, `${joined.name} apiserver /readyz`, ['sh', '-c', PROBE, 'sh', `https://${joined.apiserver}/readyz`], (o) => /^ok$/m.test(o)));
   return { ok: checks.every((c) => c.ok), checks };
 }

@@ -105,8 +105,20 @@ function keepsRunning(signal: AbortSignal): boolean {
   return !(reason instanceof Error && reason.message === 'CANCELLED');
 }
 
-export async function runHostPhase(pool: SshPool, input: HostPhaseInput, stepsFor: (spec: Cluster, phase: HostPhaseInput['phase'], host: string) => PlannedStep[]): Promise<HostPhaseResult> {
-  const steps = stepsFor(input.spec, input.phase, input.host);
-  const outcomes = await runSteps(pool, input.spec, steps, input.runtime);
+/** apply's removals run on hosts that left the spec: they are reached as the previous spec had them. */
+function reachable(input: HostPhaseInput): Cluster {
+  if (input.action?.action !== 'apply') return input.spec;
+  const names = new Set(input.spec.spec.hosts.map((h) => h.name));
+  const gone = input.action.previous.spec.hosts.filter((h) => !names.has(h.name));
+  return { ...input.spec, spec: { ...input.spec.spec, hosts: [...input.spec.spec.hosts, ...gone] } };
+}
+
+export async function runHostPhase(
+  pool: SshPool,
+  input: HostPhaseInput,
+  stepsFor: (spec: Cluster, phase: HostPhaseInput['phase'], host: string, action: HostPhaseInput['action']) => PlannedStep[],
+): Promise<HostPhaseResult> {
+  const steps = stepsFor(input.spec, input.phase, input.host, input.action);
+  const outcomes = await runSteps(pool, reachable(input), steps, input.runtime);
   return { host: input.host, phase: input.phase, steps: outcomes };
 }

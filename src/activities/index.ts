@@ -4,8 +4,9 @@
  * on the worker, and only its path travels in the spec.
  */
 import { compensationSteps, workerCompensationSteps } from '../phases';
-import { master0 as master0Of } from '../spec/topology';
+import { hostByName, master0 as master0Of } from '../spec/topology';
 import type { PhaseName, PlannedStep } from '../plan/types';
+import type { ActionRef } from '../plan/actions';
 import { SshPool } from '../ssh';
 import type { Cluster } from '../spec/types';
 import { ensureJoinCredentials } from './credentials';
@@ -23,8 +24,8 @@ export interface ActivityDeps {
   pool: SshPool;
 }
 
-function stepsFor(spec: Cluster, phase: PhaseName, host: string): PlannedStep[] {
-  const p = planOf(spec).phases.find((x) => x.name === phase);
+function stepsFor(spec: Cluster, phase: PhaseName, host: string, action?: ActionRef): PlannedStep[] {
+  const p = planOf(spec, action).phases.find((x) => x.name === phase);
   if (!p) throw precondition(`the plan of ${spec.metadata.name} has no phase ${phase}`);
   if (!p.hosts.includes(host)) throw precondition(`${host} has no work in phase ${phase} of ${spec.metadata.name}`);
   return p.steps.filter((s) => s.host === host);
@@ -58,7 +59,9 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
     checkControlPlane: (input) =>
       heartbeating(async () => {
         const m0 = master0(input.spec);
-        return checkControlPlane(await master0Conn(input.spec), m0.name, `${m0.address}:${input.spec.spec.loadBalancer.apiserverBindPort}`);
+        const port = input.spec.spec.loadBalancer.apiserverBindPort;
+        const joined = input.host && input.host !== m0.name ? hostByName(input.spec, input.host) : undefined;
+        return checkControlPlane(await master0Conn(input.spec), m0.name, `${m0.address}:${port}`, joined && { name: joined.name, apiserver: `${joined.address}:${port}` });
       }),
     verifyCluster: (input) =>
       heartbeating(() => verifySteps(pool, input.spec, planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),

@@ -6,13 +6,16 @@
  * master0's apiserver instead.
  */
 import type { SshConnection } from '../ssh';
+import { lbDriver } from '../drivers/lb';
+import { master0 as master0Of } from '../spec/topology';
 import type { Cluster } from '../spec/types';
 import { ADMIN_CONF } from '../render/paths';
 import { secret, type Secret } from '../temporal/secret';
 
 export function forOperator(text: string, spec: Cluster, master0Address: string): string {
-  if (spec.spec.loadBalancer.type !== 'local-proxy') return text;
-  return text.replace(/^(\s*server:\s*)\S+$/m, `$1https://${master0Address}:${spec.spec.loadBalancer.apiserverBindPort}`);
+  const server = lbDriver(spec).operatorServer(spec, { ...master0Of(spec), address: master0Address });
+  if (!server) return text;
+  return text.replace(/^(\s*server:\s*)\S+$/m, `$1${server}`);
 }
 
 export async function fetchKubeconfig(conn: SshConnection, spec: Cluster, master0Address: string): Promise<Secret<string>> {

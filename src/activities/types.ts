@@ -4,6 +4,7 @@
  * which each activity uses to recompute its host's steps instead of shipping the plan around.
  */
 import type { PhaseName, RuntimeValueName } from '../plan/types';
+import type { ActionRef } from '../plan/actions';
 import type { Secret } from '../temporal/secret';
 import type { Cluster } from '../spec/types';
 import type { HealthReport, Kubeconfig } from '../workflows/defs';
@@ -19,6 +20,8 @@ export interface HostPhaseInput {
   phase: PhaseName;
   host: string;
   runtime?: RuntimeSecrets;
+  /** The action whose plan holds the phase (default deploy). */
+  action?: ActionRef;
 }
 
 export interface StepOutcome {
@@ -62,6 +65,8 @@ export interface JoinCredentialsInput {
   newToken: boolean;
   /** Upload the control-plane certs again under a new key (none yet, or close to the 2h TTL). */
   uploadCerts: boolean;
+  /** Leave the uploaded certs alone even when master0 lacks them (a worker's join command needs none). */
+  noCerts?: boolean;
 }
 
 export interface JoinCredentials {
@@ -87,6 +92,12 @@ export interface ClusterInput {
   spec: SpecInput;
 }
 
+export interface ControlPlaneInput {
+  spec: SpecInput;
+  /** A control plane that just joined: its own apiserver must be ready too (the health gate). */
+  host?: string;
+}
+
 export type { HealthReport };
 
 /** Every activity the deploy workflows call; `createActivities(deps)` implements it. */
@@ -95,8 +106,8 @@ export interface HakubeActivities {
   ensureJoinCredentials(input: JoinCredentialsInput): Promise<JoinCredentials>;
   compensateMaster(input: CompensateInput): Promise<CompensateResult>;
   compensateWorker(input: CompensateInput): Promise<CompensateResult>;
-  /** master0's apiserver and the etcd quorum, after a compensation. */
-  checkControlPlane(input: ClusterInput): Promise<HealthReport>;
+  /** master0's apiserver and the etcd quorum (and a new control plane's apiserver): after a compensation, and as the gate after each master. */
+  checkControlPlane(input: ControlPlaneInput): Promise<HealthReport>;
   verifyCluster(input: ClusterInput): Promise<HealthReport>;
   /** admin.conf from master0, as a secret the client writes (no worker's disk holds it). */
   fetchKubeconfig(input: ClusterInput): Promise<Kubeconfig>;

@@ -4,6 +4,9 @@ import { register as schema } from './schema';
 import { register as server } from './server';
 import { register as worker } from './worker';
 import { register as deploy } from './deploy';
+import { register as reset } from './reset';
+import { register as apply } from './apply';
+import { register as joinCommand } from './join-command';
 import { register as status } from './status';
 import { register as logs } from './logs';
 import { register as steer } from './steer';
@@ -23,6 +26,9 @@ export type CommandGroup = (program: Command) => void;
  */
 const groups: CommandGroup[] = [
   deploy,
+  apply,
+  reset,
+  joinCommand,
   status,
   logs,
   steer,

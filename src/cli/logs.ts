@@ -17,12 +17,12 @@ export function register(program: Command): void {
     .option('--step <id-or-text>', 'only steps whose id or title contains this');
   addConnectionOptions(cmd).action(async (cluster: string, flags: LogsFlags) => {
     const { connectClient } = await import('../temporal/connection');
-    const { deployHandle, describeDeploy, queryProgress } = await import('../client/deploy');
+    const { describeDeploy, queryProgress } = await import('../client/deploy');
     const { progressFromHistory } = await import('../client/history-progress');
     const client = await connectClient(flags);
     try {
       const desc = await describeDeploy(client, cluster);
-      const handle = deployHandle(client, cluster);
+      const handle = client.workflow.getHandle(desc.workflowId);
       // A finished run's logs are in its history: no worker needed. A running one is asked
       // first (the query also knows what was learned since), its history if no worker answers.
       const p =

@@ -1,22 +1,54 @@
 /** `hakube plan -f cluster.yaml [--json]`: the runbook for this spec, without touching a host. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { ACTIONS, type ActionName } from '../plan/types';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
+import type { Cluster } from '../spec/types';
+
+interface PlanFlags extends ConnectionFlags {
+  file: string;
+  json?: boolean;
+  content?: boolean;
+  hosts?: boolean;
+  action: ActionName;
+  wipeEtcd?: boolean;
+}
+
+async function applyPreview(spec: Cluster, flags: ConnectionFlags) {
+  const { connectClient } = await import('../temporal/connection');
+  const { previewApply } = await import('../client/apply');
+  const client = await connectClient(flags);
+  try {
+    return await previewApply(client, spec);
+  } finally {
+    await client.connection.close();
+  }
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('plan')
-    .description('Print the phases, hosts, steps, commands and files a deploy of this spec runs (no host is touched)')
+    .description('Print the phases, hosts, steps, commands and files an action (deploy by default) runs on this spec (no host is touched)')
     .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
     .option('--json', 'machine-readable output')
     .option('--content', 'also print the content of every non-secret file')
     .option('--hosts', 'every host with its own steps (by default hosts that run the same steps are shown once, as w1-w100)')
-    .action(async (opts: { file: string; json?: boolean; content?: boolean; hosts?: boolean }) => {
-      const { buildPlan, planJson, planText } = await import('../plan');
+    .addOption(new Option('--action <action>', 'which action to plan').choices([...ACTIONS]).default('deploy'))
+    .option('--wipe-etcd', 'with --action reset: also delete the external etcd data')
+    .action(async (opts: PlanFlags) => {
+      const { planJson, planText } = await import('../plan');
+      const { actionRef, buildActionPlan } = await import('../plan/actions');
+      const { assertApplicable } = await import('../client/apply');
       const { loadSpec } = await import('../spec/load');
       const spec = loadSpec(opts.file);
-      const plan = buildPlan(spec);
+      // apply's plan is the difference against the last applied spec, which Temporal holds.
+      const preview = opts.action === 'apply' ? await applyPreview(spec, opts) : undefined;
+      if (preview && !preview.plan) assertApplicable(preview);
+      const plan = preview?.plan ?? buildActionPlan(spec, actionRef(opts.action === 'reset' ? 'reset' : 'deploy', { wipeEtcd: opts.wipeEtcd }));
       const addresses = Object.fromEntries(spec.spec.hosts.map((h) => [h.name, h.address]));
-      await writeStdout(opts.json ? planJson(plan) : planText(plan, { content: opts.content, hosts: opts.hosts, addresses }));
+      const text = planText(plan, { content: opts.content, hosts: opts.hosts, addresses });
+      await writeStdout(opts.json ? planJson(plan) : `${preview ? preview.text + '\n' : ''}${text}`);
     });
+  addConnectionOptions(cmd);
 }
 
 /**

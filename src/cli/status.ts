@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .option('--host <host>', "one host's detail: each phase and step, attempts, errors, output tails");
   addConnectionOptions(cmd).action(async (cluster: string, flags: StatusFlags) => {
     const { connectClient } = await import('../temporal/connection');
-    const { deployHandle, describeDeploy, queryProgress, webUiLink } = await import('../client/deploy');
+    const { describeDeploy, queryProgress, webUiLink } = await import('../client/deploy');
     const { exitCodeFor, follow } = await import('../client/follow');
     const { closedRunSummary } = await import('../client/closed');
     const { withLiveSteps } = await import('../client/live');
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     const client = await connectClient(flags);
     try {
       const desc = await describeDeploy(client, cluster);
-      const handle = deployHandle(client, cluster);
+      const handle = client.workflow.getHandle(desc.workflowId);
       const link = webUiLink(handle.workflowId, client.options.namespace);
       if (desc.status.name !== 'RUNNING' && !flags.json) {
         // A finished run: the query needs a worker, the result does not.

@@ -13,15 +13,15 @@ type Defs = typeof import('../workflows/defs');
 async function steer(cluster: string, flags: ConnectionFlags, send: (h: WorkflowHandle, defs: Defs) => Promise<string>): Promise<void> {
   const { WorkflowUpdateFailedError } = await import('@temporalio/client');
   const { connectClient } = await import('../temporal/connection');
-  const { deployHandle, describeDeploy } = await import('../client/deploy');
+  const { describeDeploy } = await import('../client/deploy');
   const defs = await import('../workflows/defs');
   const client = await connectClient(flags);
   try {
     const desc = await describeDeploy(client, cluster);
     if (desc.status.name !== 'RUNNING') {
-      throw new CliError(`the deploy of ${cluster} is not running (${desc.status.name.toLowerCase()})`, EXIT.BAD_INPUT);
+      throw new CliError(`the ${desc.type === 'deployCluster' ? 'deploy' : desc.type.replace(/Cluster$/, '')} of ${cluster} is not running (${desc.status.name.toLowerCase()})`, EXIT.BAD_INPUT);
     }
-    const message = await send(deployHandle(client, cluster), defs);
+    const message = await send(client.workflow.getHandle(desc.workflowId), defs);
     process.stdout.write(`${message}\n`);
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {

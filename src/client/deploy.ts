@@ -10,6 +10,7 @@ import { TASK_QUEUE } from '../temporal/task-queue';
 import { deployWorkflowId, HAKUBE_CLUSTER, HAKUBE_PHASE, progressQuery, type Progress } from '../workflows/defs';
 import type { DeployInput } from '../workflows/deploy';
 import type { DeployOptions } from '../workflows/proxies';
+import { assertUnlocked, runningActions } from './lock';
 
 export const WEB_UI = process.env.HAKUBE_WEB_UI ?? 'http://127.0.0.1:8233';
 
@@ -32,6 +33,7 @@ export async function startDeploy(client: Client, spec: Cluster, options?: Deplo
   const cluster = spec.metadata.name;
   const workflowId = deployWorkflowId(cluster);
   const input: DeployInput = { spec: withAbsolutePaths(spec), options };
+  await assertUnlocked(client, cluster, 'deploy');
   try {
     return await client.workflow.start('deployCluster', {
       taskQueue: TASK_QUEUE,
@@ -61,10 +63,16 @@ export function deployHandle(client: Client, cluster: string): WorkflowHandle {
   return client.workflow.getHandle(deployWorkflowId(cluster));
 }
 
-/** Fails with a one-line CliError when the cluster has no deploy run at all. */
+/**
+ * The cluster's current action run: the one running (the lock allows one), else its deploy.
+ * Status, logs and retry/skip/abort steer whichever action it is. Fails with a one-line
+ * CliError when the cluster has no deploy run at all.
+ */
 export async function describeDeploy(client: Client, cluster: string) {
+  const running = await runningActions(client, cluster);
+  const id = running[0]?.workflowId ?? deployWorkflowId(cluster);
   try {
-    return await deployHandle(client, cluster).describe();
+    return await client.workflow.getHandle(id).describe();
   } catch (err) {
     if ((err as Error).name === 'WorkflowNotFoundError') {
       throw new CliError(`no deploy of ${cluster} found; start one with \`hakube deploy -f <cluster.yaml>\``, EXIT.BAD_INPUT);

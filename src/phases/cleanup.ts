@@ -4,8 +4,8 @@
  * certificates (kubeadm-certs secret) once every master has joined.
  */
 import type { PlannedFile, PlannedStep } from '../plan/types';
-import { ETCD_PKI } from '../render/paths';
-import { etcdHosts, master0 } from '../spec/topology';
+import { etcdDriver } from '../drivers/etcd';
+import { master0 } from '../spec/topology';
 import type { Cluster } from '../spec/types';
 import { cmd, kubectl, step } from './step';
 import type { PhaseModule } from './types';
@@ -30,10 +30,7 @@ export function cleanupSteps(c: Cluster, earlier: PlannedStep[] = []): PlannedSt
   for (const [host, paths] of transientFiles(earlier)) {
     steps.push(step('cleanup', host, 'transient-files', `remove transient secret files (${paths.length})`, { commands: [cmd('rm', '-f', ...paths)] }));
   }
-  if (c.spec.etcd.topology === 'external') {
-    const first = etcdHosts(c)[0].name;
-    steps.push(step('cleanup', first, 'etcd-member-keys', "remove the other members' etcd keys kept on the first member", { commands: [cmd('rm', '-rf', `${ETCD_PKI}/members`)] }));
-  }
+  steps.push(...etcdDriver(c).cleanupSteps(c));
   steps.push(
     step('cleanup', master0(c).name, 'uploaded-certs', 'delete the uploaded control-plane certificates (kubeadm-certs secret)', {
       commands: [kubectl('-n', 'kube-system', 'delete', 'secret', 'kubeadm-certs', '--ignore-not-found')],
@@ -47,6 +44,7 @@ export const cleanup: PhaseModule = {
   title: 'remove transient secrets',
   skipReason: () => undefined,
   hosts: (c) => [...new Set(cleanupSteps(c).map((s) => s.host))],
+  run: { kind: 'host', secrets: [], onAbort: true },
   concurrency: () => 1,
   steps: (c) => cleanupSteps(c),
 };

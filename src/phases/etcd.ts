@@ -1,92 +1,13 @@
-/**
- * etcd (external topology, seed 000 section 4): the first member makes the PKI, then each
- * member gets its certificates, config and unit and is started, one at a time, and the last one
- * checks the cluster's health; control planes that are not members get the apiserver's client
- * certificate. Stacked etcd is kubeadm's job. Steps are ordered so that running them host by
- * host, in the phase's host order, is correct.
- */
-import {
-  ETCD_CA,
-  ETCD_CLIENT_CERT,
-  ETCD_CLIENT_KEY,
-  ETCD_CONFIG,
-  ETCD_PKI,
-  ETCD_UNIT,
-} from '../render/paths';
-import { memberCertDir, renderEtcdCertScript, renderEtcdConfig, renderEtcdHealthScript, renderEtcdUnit } from '../render/etcd';
-import { renderUnitApplyScript, renderUnitOkScript } from '../render/system';
-import { controlPlanes, etcdHosts } from '../spec/topology';
-import type { Cluster, HostSpec } from '../spec/types';
-import type { PlannedFile, PlannedStep } from '../plan/types';
-import { copied, file, runScript, script, step } from './step';
+/** etcd: the topology's own members, before kubeadm runs (its driver says what and where). */
+import { etcdDriver } from '../drivers/etcd';
 import type { PhaseModule } from './types';
-
-export const unitScripts = (): PlannedFile[] => [script('unit-apply', renderUnitApplyScript()), script('unit-ok', renderUnitOkScript())];
-
-/** ca.crt and the apiserver's client cert/key, copied from the first member to another host. */
-function clientCertFiles(first: HostSpec): PlannedFile[] {
-  return [
-    copied(ETCD_CA, first.name, ETCD_CA, '0644'),
-    copied(ETCD_CLIENT_CERT, first.name, ETCD_CLIENT_CERT, '0644'),
-    copied(ETCD_CLIENT_KEY, first.name, ETCD_CLIENT_KEY, '0600', true),
-  ];
-}
-
-export const externalEtcdCerts = { ca: ETCD_CA, cert: ETCD_CLIENT_CERT, key: ETCD_CLIENT_KEY };
-
-function etcdSteps(c: Cluster): PlannedStep[] {
-  const members = etcdHosts(c);
-  const first = members[0];
-  const steps: PlannedStep[] = [
-    step('etcd', first.name, 'pki', `etcd PKI with openssl: CA, server/peer certs for ${members.map((m) => m.name).join(', ')}, apiserver client cert`, {
-      files: [script('etcd-certs', renderEtcdCertScript(c))],
-      commands: [runScript('etcd-certs')],
-    }),
-  ];
-  members.forEach((m, i) => {
-    const src = memberCertDir(m.name);
-    const certs: PlannedFile[] = [
-      ...(m.name === first.name ? [] : [copied(ETCD_CA, first.name, ETCD_CA, '0644')]),
-      copied(`${ETCD_PKI}/server.crt`, first.name, `${src}/server.crt`, '0644'),
-      copied(`${ETCD_PKI}/server.key`, first.name, `${src}/server.key`, '0600', true),
-      copied(`${ETCD_PKI}/peer.crt`, first.name, `${src}/peer.crt`, '0644'),
-      copied(`${ETCD_PKI}/peer.key`, first.name, `${src}/peer.key`, '0600', true),
-    ];
-    if (m.name !== first.name && controlPlanes(c).some((h) => h.name === m.name)) certs.push(...clientCertFiles(first).filter((f) => f.path !== ETCD_CA));
-    steps.push(
-      step('etcd', m.name, 'member', `etcd member ${i + 1} of ${members.length}: certificates, config, systemd unit, start`, {
-        files: [...certs, file(ETCD_CONFIG, renderEtcdConfig(c, m)), file(ETCD_UNIT, renderEtcdUnit()), ...unitScripts()],
-        check: runScript('unit-ok', 'etcd', ETCD_CONFIG, ETCD_UNIT),
-        commands: [runScript('unit-apply', 'etcd', ETCD_CONFIG, ETCD_UNIT)],
-      }),
-    );
-  });
-  for (const cp of controlPlanes(c).filter((h) => !members.some((m) => m.name === h.name))) {
-    steps.push(step('etcd', cp.name, 'client-certs', 'etcd CA and apiserver client certificate for kubeadm', { files: clientCertFiles(first) }));
-  }
-  // Executors take a phase host by host, so health goes last on the last member, once every
-  // member has started. Member certificates are also client certificates: no extra copy needed.
-  const last = members[members.length - 1];
-  const memberCerts = { ca: ETCD_CA, cert: `${ETCD_PKI}/server.crt`, key: `${ETCD_PKI}/server.key` };
-  steps.splice(1 + members.length, 0,
-    step('etcd', last.name, 'health', `etcd health: every member healthy (etcdctl endpoint health, member list)`, {
-      files: [script('etcd-health', renderEtcdHealthScript(c, memberCerts))],
-      commands: [runScript('etcd-health')],
-    }),
-  );
-  return steps;
-}
 
 export const etcd: PhaseModule = {
   name: 'etcd',
   title: 'external etcd cluster: PKI, members one by one, health',
-  skipReason: (c) =>
-    c.spec.etcd.topology === 'stacked' ? 'etcd is stacked: kubeadm runs a member on each control plane (init and join-masters)' : undefined,
-  hosts: (c) => {
-    if (c.spec.etcd.topology === 'stacked') return [];
-    const names = etcdHosts(c).map((h) => h.name);
-    return [...names, ...controlPlanes(c).map((h) => h.name).filter((n) => !names.includes(n))];
-  },
+  skipReason: (c) => etcdDriver(c).skipReason(c),
+  hosts: (c) => etcdDriver(c).phaseHosts(c),
+  run: { kind: 'host', secrets: [] },
   concurrency: () => 1,
-  steps: (c) => (c.spec.etcd.topology === 'stacked' ? [] : etcdSteps(c)),
+  steps: (c) => etcdDriver(c).phaseSteps(c),
 };

@@ -1,5 +1,5 @@
 /** The eight runbook phases in order, and the step builders workflows use outside the plan. */
-import type { PhaseName } from '../plan/types';
+import type { DeployPhaseName } from '../plan/types';
 import { cleanup } from './cleanup';
 import { etcd } from './etcd';
 import { init } from './init';
@@ -9,7 +9,7 @@ import { prep } from './prep';
 import type { PhaseModule } from './types';
 import { verify } from './verify';
 
-export const PHASE_MODULES: Record<PhaseName, PhaseModule> = {
+export const PHASE_MODULES: Record<DeployPhaseName, PhaseModule> = {
   prep,
   etcd,
   lb,

@@ -1,11 +1,13 @@
 /** init: `kubeadm init` on master0 with the rendered config, its kubeconfig, then the CNI. */
 import { ignorePreflightFlag, kubeadmStepTimeoutSeconds, renderAuditPolicy, renderKubeadmConfig } from '../render/kubeadm';
 import { renderFlannelManifest } from '../render/flannel';
+import { renderInitDoneScript, renderInitScript } from '../render/done';
 import { ADMIN_CONF, AUDIT_POLICY, FLANNEL_MANIFEST, KUBEADM_CONFIG } from '../render/paths';
+import { etcdDriver } from '../drivers/etcd';
 import { controlPlaneEndpoint, master0 } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
 import type { PlannedFile, PlannedStep } from '../plan/types';
-import { cmd, file, kubectl, longCmd, step } from './step';
+import { cmd, file, kubectl, longCmd, runScript, script, scriptPath, step } from './step';
 import type { PhaseModule } from './types';
 
 /** Files every control plane needs before kubeadm runs there (seed 000: the audit policy). */
@@ -20,13 +22,21 @@ export function kubeconfigStep(phase: 'init' | 'join-masters', h: HostSpec): Pla
   });
 }
 
+/** The one `kubeadm init` (the script runs it only on a host kubeadm has not touched). */
+export const initArgv = (c: Cluster): string[] => ['kubeadm', 'init', '--config', KUBEADM_CONFIG, '--upload-certs', ...ignorePreflightFlag(c, 'init')];
+
 function initSteps(c: Cluster): PlannedStep[] {
   const m0 = master0(c);
   const steps = [
     step('init', m0.name, 'kubeadm-init', `kubeadm init --upload-certs (endpoint ${controlPlaneEndpoint(c)}, ${c.spec.kubernetesVersion}, etcd ${c.spec.etcd.topology})`, {
-      files: [file(KUBEADM_CONFIG, renderKubeadmConfig(c), '0600'), ...controlPlaneFiles(c)],
-      check: cmd('test', '-f', ADMIN_CONF),
-      commands: [longCmd('kubeadm', 'init', '--config', KUBEADM_CONFIG, '--upload-certs', ...ignorePreflightFlag(c, 'init'))],
+      files: [
+        file(KUBEADM_CONFIG, renderKubeadmConfig(c), '0600'),
+        ...controlPlaneFiles(c),
+        script('init-done', renderInitDoneScript(c, m0)),
+        script('kubeadm-init', renderInitScript(c, m0, initArgv(c), etcdDriver(c).initPhases)),
+      ],
+      check: runScript('init-done'),
+      commands: [longCmd('sh', scriptPath('kubeadm-init'))],
       timeoutSeconds: kubeadmStepTimeoutSeconds('init'),
     }),
     kubeconfigStep('init', m0),
@@ -47,6 +57,7 @@ export const init: PhaseModule = {
   title: 'first control plane (master0): kubeadm init, kubeconfig, CNI',
   skipReason: () => undefined,
   hosts: (c) => [master0(c).name],
+  run: { kind: 'host', secrets: [], then: 'fetchKubeconfig' },
   concurrency: () => 1,
   steps: initSteps,
 };

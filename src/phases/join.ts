@@ -5,12 +5,14 @@
  * exists only while the join runs: never on argv, where the host's process list would show them.
  */
 import { ignorePreflightFlag, kubeadmStepTimeoutSeconds, renderJoinConfig } from '../render/kubeadm';
-import { KUBEADM_JOIN_CONFIG, KUBELET_CONF } from '../render/paths';
-import { controlPlanes, etcdHosts, quorum, workers } from '../spec/topology';
+import { renderJoinDoneScript, renderJoinGuardScript } from '../render/done';
+import { KUBEADM_JOIN_CONFIG } from '../render/paths';
+import { etcdDriver } from '../drivers/etcd';
+import { controlPlanes, workers } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
 import type { PlannedFile, PlannedStep } from '../plan/types';
 import { controlPlaneFiles, kubeconfigStep } from './init';
-import { cmd, file, kubectl, longCmd, step, tolerant } from './step';
+import { file, kubectl, longCmd, runScript, script, step, tolerant } from './step';
 import type { PhaseModule } from './types';
 
 export function masterJoinArgv(c: Cluster, _h?: HostSpec): string[] {
@@ -30,17 +32,26 @@ function joinConfigFile(c: Cluster, h: HostSpec, controlPlane: boolean): Planned
 export function masterPosition(c: Cluster, h: HostSpec): string {
   const cps = controlPlanes(c);
   const i = cps.findIndex((x) => x.name === h.name) + 1;
-  const etcdNote =
-    c.spec.etcd.topology === 'stacked' ? `quorum ${quorum(i)}/${i} after` : `external etcd quorum ${quorum(etcdHosts(c).length)}/${etcdHosts(c).length} unaffected`;
-  return `master ${i} of ${cps.length}, one at a time, ${etcdNote}`;
+  return `master ${i} of ${cps.length}, one at a time, ${etcdDriver(c).joinNote(c, i)}`;
+}
+
+/** The done check and the guard against joining over a half-done join (render/done.ts). */
+export function joinFiles(c: Cluster, h: HostSpec, controlPlane: boolean): PlannedFile[] {
+  const d = etcdDriver(c);
+  const done = renderJoinDoneScript(h, {
+    controlPlane,
+    manifests: controlPlane ? ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', ...d.controlPlaneManifests] : [],
+    etcd: controlPlane ? d.localMemberCerts : undefined,
+  });
+  return [script('join-done', done), script('join-guard', renderJoinGuardScript(h))];
 }
 
 function masterSteps(c: Cluster, h: HostSpec): PlannedStep[] {
   const steps = [
     step('join-masters', h.name, 'kubeadm-join', `kubeadm join --control-plane (${masterPosition(c, h)})`, {
-      files: [...controlPlaneFiles(c), joinConfigFile(c, h, true)],
-      check: cmd('test', '-f', KUBELET_CONF),
-      commands: [longCmd(...masterJoinArgv(c))],
+      files: [...controlPlaneFiles(c), ...joinFiles(c, h, true), joinConfigFile(c, h, true)],
+      check: runScript('join-done'),
+      commands: [runScript('join-guard'), longCmd(...masterJoinArgv(c, h))],
       timeoutSeconds: kubeadmStepTimeoutSeconds('join-master'),
     }),
     kubeconfigStep('join-masters', h),
@@ -64,6 +75,8 @@ export const joinMasters: PhaseModule = {
   skipReason: (c) => (controlPlanes(c).length < 2 ? 'a single control plane: nothing to join (not highly available)' : undefined),
   hosts: (c) => controlPlanes(c).slice(1).map((h) => h.name),
   concurrency: () => 1,
+  // Each stacked join grows etcd: the next one starts only once quorum and both apiservers answer.
+  run: { kind: 'child', child: 'joinMaster', secrets: ['joinToken', 'caCertHash', 'certificateKey'], undo: 'compensateMaster', gate: 'control-plane', redoAfterUndo: 'lb' },
   steps: (c) => controlPlanes(c).slice(1).flatMap((h) => masterSteps(c, h)),
 };
 
@@ -77,12 +90,14 @@ export const joinWorkers: PhaseModule = {
   skipReason: (c) => (workers(c).length === 0 ? 'no host has the worker role' : undefined),
   hosts: (c) => workers(c).map((h) => h.name),
   concurrency: workerConcurrency,
+  // Least privilege: a worker join never receives the certificate key.
+  run: { kind: 'child', child: 'joinWorker', secrets: ['joinToken', 'caCertHash'], undo: 'compensateWorker', skippable: true },
   steps: (c) =>
     workers(c).map((h, i) =>
       step('join-workers', h.name, 'kubeadm-join', `kubeadm join (worker ${i + 1} of ${workers(c).length}, up to ${workerConcurrency(c)} at a time)`, {
-        files: [joinConfigFile(c, h, false)],
-        check: cmd('test', '-f', KUBELET_CONF),
-        commands: [longCmd(...workerJoinArgv(c))],
+        files: [...joinFiles(c, h, false), joinConfigFile(c, h, false)],
+        check: runScript('join-done'),
+        commands: [runScript('join-guard'), longCmd(...workerJoinArgv(c, h))],
         timeoutSeconds: kubeadmStepTimeoutSeconds('join-worker'),
       }),
     ),

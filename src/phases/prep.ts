@@ -3,10 +3,10 @@
  * warnings). Hosts are independent here, so they are prepared in parallel.
  */
 import { MODULES_FILE, SYSCTL_FILE } from '../render/paths';
+import { etcdDriver } from '../drivers/etcd';
+import { lbDriver } from '../drivers/lb';
 import {
-  ETCD_PACKAGES,
   KUBE_PACKAGES,
-  NGINX_PACKAGES,
   renderContainerdScript,
   renderKubeletScript,
   renderModulesLoad,
@@ -14,7 +14,7 @@ import {
   renderSysctlConf,
   type PackageNeed,
 } from '../render/system';
-import { etcdHosts, isControlPlane, isWorker } from '../spec/topology';
+import { isControlPlane, isWorker } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
 import type { PlannedStep } from '../plan/types';
 import { cmd, file, runScript, script, step, tolerant } from './step';
@@ -27,8 +27,7 @@ function packagesFor(c: Cluster, h: HostSpec): PackageNeed[] {
   const isNode = isControlPlane(h) || isWorker(h);
   const needs: PackageNeed[] = [];
   if (isNode) needs.push(...KUBE_PACKAGES);
-  if (c.spec.etcd.topology === 'external' && etcdHosts(c).some((e) => e.name === h.name)) needs.push(...ETCD_PACKAGES);
-  if (isNode && c.spec.loadBalancer.type === 'local-proxy') needs.push(...NGINX_PACKAGES);
+  needs.push(...etcdDriver(c).packages(c, h), ...lbDriver(c).packages(c, h));
   return needs;
 }
 
@@ -84,6 +83,7 @@ export const prep: PhaseModule = {
   title: 'prepare hosts: packages, kernel modules, sysctls, swap, containerd, kubelet',
   skipReason: () => undefined,
   hosts: (c) => c.spec.hosts.map((h) => h.name),
+  run: { kind: 'host', secrets: [] },
   concurrency: (c) => Math.min(c.spec.workers.concurrency, c.spec.hosts.length),
   steps: (c) => c.spec.hosts.flatMap((h) => prepSteps(c, h)),
 };

@@ -1,4 +1,4 @@
-import type { PhaseName, PlannedStep } from '../plan/types';
+import type { PhaseName, PhaseRun, PlannedStep } from '../plan/types';
 import type { Cluster } from '../spec/types';
 
 /** One runbook phase: pure functions of the validated spec. */
@@ -12,4 +12,6 @@ export interface PhaseModule {
   hosts(c: Cluster): string[];
   concurrency(c: Cluster): number;
   steps(c: Cluster): PlannedStep[];
+  /** How the runner executes it: kind, secrets, undo, health gate (see PhaseRun). */
+  run: PhaseRun;
 }

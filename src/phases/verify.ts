@@ -3,29 +3,27 @@
  * apiserver healthz through the LB from every node, and per topology the VIP failover drill
  * (seed 001) or a test deployment and service (seed 000).
  */
+import { etcdDriver } from '../drivers/etcd';
+import { lbDriver } from '../drivers/lb';
 import { renderEtcdHealthScript } from '../render/etcd';
-import { HAKUBE_DIR, KUBEADM_ETCD_CA } from '../render/paths';
-import { nodesReadyArgv, renderHealthzScript, renderTestWorkload, renderTestWorkloadScript, renderVipDrillScript } from '../render/verify';
+import { nodesReadyArgv, renderHealthzScript } from '../render/verify';
 import { controlPlaneEndpoint, master0, nodes } from '../spec/topology';
 import type { Cluster } from '../spec/types';
 import type { PlannedStep } from '../plan/types';
-import { externalEtcdCerts } from './etcd';
-import { cmd, file, kubectl, runScript, script, step } from './step';
+import { cmd, kubectl, runScript, script, step } from './step';
 import type { PhaseModule } from './types';
 
 /** Every kind of verification check; src/activities/verify-summary.ts reads each one's output. */
 export const VERIFY_KINDS = ['nodes-ready', 'etcd-health', 'healthz', 'vip-failover', 'test-workload'] as const;
 export type VerifyKind = (typeof VERIFY_KINDS)[number];
 
-/** The kind of a verify step, from its id (`verify/<host>/<kind>`). */
+/** The kind of a verify step, from its id (`verify/<host>/<kind>`); LB drivers add theirs. */
 export function verifyKind(stepId: string): VerifyKind | undefined {
   const slug = stepId.split('/').pop();
   return VERIFY_KINDS.find((k) => k === slug);
 }
 
 const vstep = (host: string, kind: VerifyKind, title: string, body: Parameters<typeof step>[4]): PlannedStep => step('verify', host, kind, title, body);
-
-export const stackedEtcdCerts = { ca: KUBEADM_ETCD_CA, cert: '/etc/kubernetes/pki/apiserver-etcd-client.crt', key: '/etc/kubernetes/pki/apiserver-etcd-client.key' };
 
 function verifySteps(c: Cluster): PlannedStep[] {
   const m0 = master0(c).name;
@@ -34,7 +32,7 @@ function verifySteps(c: Cluster): PlannedStep[] {
       commands: [cmd(...nodesReadyArgv(c)), kubectl('get', 'nodes', '-o', 'wide')],
     }),
     vstep(m0, 'etcd-health', 'etcd endpoint health and member list', {
-      files: [script('verify-etcd', renderEtcdHealthScript(c, c.spec.etcd.topology === 'stacked' ? stackedEtcdCerts : externalEtcdCerts))],
+      files: [script('verify-etcd', renderEtcdHealthScript(c, etcdDriver(c).clientCerts))],
       commands: [runScript('verify-etcd')],
     }),
   ];
@@ -46,23 +44,7 @@ function verifySteps(c: Cluster): PlannedStep[] {
       }),
     );
   }
-  if (c.spec.loadBalancer.type === 'vip') {
-    steps.push(
-      vstep(m0, 'vip-failover', `VIP failover drill: keepalived stopped on the VIP holder, ${c.spec.loadBalancer.vip} must move and serve`, {
-        files: [script('verify-vip', renderVipDrillScript(c))],
-        commands: [runScript('verify-vip')],
-      }),
-    );
-  }
-  if (c.spec.loadBalancer.type === 'local-proxy') {
-    const manifest = `${HAKUBE_DIR}/verify-workload.yaml`;
-    steps.push(
-      vstep(m0, 'test-workload', 'test deployment and service created through the API (then removed)', {
-        files: [file(manifest, renderTestWorkload(c)), script('verify-workload', renderTestWorkloadScript(c, manifest))],
-        commands: [runScript('verify-workload')],
-      }),
-    );
-  }
+  steps.push(...lbDriver(c).verifySteps(c, master0(c)));
   return steps;
 }
 
@@ -71,6 +53,7 @@ export const verify: PhaseModule = {
   title: 'verify the cluster',
   skipReason: () => undefined,
   hosts: (c) => [...new Set([master0(c).name, ...nodes(c).map((h) => h.name)])],
+  run: { kind: 'cluster', secrets: [] },
   concurrency: () => 1,
   steps: verifySteps,
 };

@@ -74,6 +74,19 @@ function groupedLines(p: PlannedPhase, opts: TextOptions): string[] {
   return out;
 }
 
+/** How the runner executes the phase, in one line: what a reader needs to trust the order. */
+function runLine(p: PlannedPhase): string {
+  const r = p.run;
+  const kind = r.kind === 'host' ? 'an activity per host' : r.kind === 'child' ? `a child workflow per host (${r.child})` : 'one cluster-level activity';
+  const parts = [kind];
+  if (r.undo) parts.push(`undo on failure: ${r.undo}`);
+  if (r.gate) parts.push('gate before the next host: etcd quorum and apiserver /readyz');
+  if (r.skippable) parts.push('a failed host may be skipped');
+  if (r.then) parts.push(`then ${r.then}`);
+  parts.push(`secrets: ${r.secrets.length ? r.secrets.join(', ') : 'none'}`);
+  return `   runs as ${parts.join('; ')}`;
+}
+
 export function planText(plan: Plan, opts: TextOptions = {}): string {
   const lines = [`Plan for cluster ${plan.cluster} (master0: ${plan.master0})`, ''];
   const hostWidth = Math.max(4, ...plan.phases.flatMap((p) => p.steps.map((s) => s.host.length)));
@@ -84,7 +97,7 @@ export function planText(plan: Plan, opts: TextOptions = {}): string {
       return;
     }
     const at = p.concurrency <= 1 ? 'one at a time' : `up to ${p.concurrency} at a time`;
-    lines.push(`${head}: ${hostRanges(p.hosts)} (${at}, ${p.steps.length} step${p.steps.length === 1 ? '' : 's'})`);
+    lines.push(`${head}: ${hostRanges(p.hosts)} (${at}, ${p.steps.length} step${p.steps.length === 1 ? '' : 's'})`, runLine(p));
     if (opts.hosts) for (const s of p.steps) lines.push(...stepLines(s, hostWidth, opts));
     else lines.push(...groupedLines(p, opts));
     lines.push('');

@@ -5,7 +5,16 @@
  * built-ins: workflow code may import it.
  */
 export const PHASES = ['prep', 'etcd', 'lb', 'init', 'join-masters', 'join-workers', 'verify', 'cleanup'] as const;
-export type PhaseName = (typeof PHASES)[number];
+/** reset undoes a cluster in the reverse order of the build. */
+export const RESET_PHASES = ['reset-workers', 'reset-masters', 'reset-lb', 'reset-etcd'] as const;
+export type DeployPhaseName = (typeof PHASES)[number];
+/** apply's removals, before the new spec's deploy phases. */
+export const REMOVAL_PHASES = ['drain', 'remove-members', 'remove-hosts', 'forget-nodes'] as const;
+export type PhaseName = DeployPhaseName | (typeof RESET_PHASES)[number] | (typeof REMOVAL_PHASES)[number];
+
+/** The actions one runner executes; each is an ordered list of phases. */
+export const ACTIONS = ['deploy', 'apply', 'reset'] as const;
+export type ActionName = (typeof ACTIONS)[number];
 
 /**
  * Values only known while the run goes on. A command word may contain `{{name}}`; the executor
@@ -76,8 +85,39 @@ export interface PlannedStep {
 /** A step's bound unless it says otherwise: generous for host commands, tight enough to catch a hang. */
 export const DEFAULT_STEP_TIMEOUT_SECONDS = 600;
 
+/**
+ * How the runner executes a phase. The runner reads only this: no phase name is special to it.
+ */
+export interface PhaseRun {
+  /**
+   * host: one activity per host, bounded by the phase's concurrency;
+   * child: one child workflow per host (joinMaster / joinWorker), its failure undone on that host;
+   * cluster: one activity for the whole cluster (verify), reported check by check.
+   */
+  kind: 'host' | 'child' | 'cluster';
+  /** Runtime values the phase's hosts receive (least privilege: nothing else is sent). */
+  secrets: RuntimeValueName[];
+  /** The child workflow a `child` phase runs per host. */
+  child?: 'joinMaster' | 'joinWorker';
+  /** The undo for one host of this phase (compensation, and abort's reverse cleanup). */
+  undo?: 'compensateMaster' | 'compensateWorker';
+  /** Must pass after each host before the next starts: master0's apiserver /readyz (etcd quorum) and the new control plane's. */
+  gate?: 'control-plane';
+  /** The operator may leave a failed host out and carry on. */
+  skippable?: boolean;
+  /** An (idempotent) phase run again after an undo, before the retry: the undo took the host out of it. */
+  redoAfterUndo?: PhaseName;
+  /** One cluster-level activity after the hosts are done (init: fetch admin.conf). */
+  then?: 'fetchKubeconfig';
+  /** Also runs when the action is aborted, after the undos (transient secrets go either way). */
+  onAbort?: boolean;
+}
+
 export interface PlannedPhase {
   name: PhaseName;
+  /** What the phase does, as the plan printout heads it. */
+  title: string;
+  run: PhaseRun;
   skipped: boolean;
   /** Why a skipped phase does not apply (e.g. "etcd is stacked: kubeadm runs it"). */
   reason?: string;

@@ -8,9 +8,11 @@
  * is in the file.
  */
 import { nthAddress } from '../spec/net';
-import { controlPlanes, controlPlaneEndpoint, endpointHost, etcdHosts, master0 } from '../spec/topology';
+import { etcdDriver } from '../drivers/etcd';
+import { lbDriver, type PreflightKind } from '../drivers/lb';
+import { controlPlanes, controlPlaneEndpoint, endpointHost, master0 } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
-import { AUDIT_POLICY, ETCD_CA, ETCD_CLIENT_CERT, ETCD_CLIENT_KEY } from './paths';
+import { AUDIT_POLICY } from './paths';
 import { toYaml, toYamlDocs } from './yaml';
 
 /**
@@ -58,15 +60,15 @@ const args = (m: Record<string, string>) => Object.entries(m).map(([name, value]
  * Preflight errors hakube expects and tolerates. They go on the command line (kubeadm merges
  * the flag with --config), where the operator reading the plan sees them.
  */
-export function ignoredPreflightErrors(c: Cluster, kind: 'init' | 'join-master' | 'join-worker'): string[] {
+export function ignoredPreflightErrors(c: Cluster, kind: PreflightKind): string[] {
   const out: string[] = [];
   if (c.spec.system.swap === 'allow') out.push('Swap');
   // Seed 001: haproxy/keepalived static pods are in place before a control plane joins.
-  if (kind === 'join-master' && c.spec.loadBalancer.type === 'vip') out.push('DirAvailable--etc-kubernetes-manifests');
+  out.push(...lbDriver(c).preflightIgnores(kind));
   return out;
 }
 
-export function ignorePreflightFlag(c: Cluster, kind: 'init' | 'join-master' | 'join-worker'): string[] {
+export function ignorePreflightFlag(c: Cluster, kind: PreflightKind): string[] {
   const ignore = ignoredPreflightErrors(c, kind);
   return ignore.length ? [`--ignore-preflight-errors=${ignore.join(',')}`] : [];
 }
@@ -93,15 +95,6 @@ export function renderAuditPolicy(c: Cluster): string {
   return c.spec.apiServer.audit.policy ?? toYaml({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived'], rules: [{ level: 'Metadata' }] });
 }
 
-/** kubeadm's local etcd: the data dir, and seed 001's optional longer timings when set. */
-function stackedEtcd(c: Cluster): Record<string, unknown> {
-  const e = c.spec.etcd;
-  const extra: Record<string, string> = {};
-  if (e.heartbeatInterval !== 100) extra['heartbeat-interval'] = String(e.heartbeatInterval);
-  if (e.electionTimeout !== 1000) extra['election-timeout'] = String(e.electionTimeout);
-  return { dataDir: e.dataDir, ...(Object.keys(extra).length ? { extraArgs: args(extra) } : {}) };
-}
-
 export function renderKubeadmConfig(c: Cluster): string {
   const s = c.spec;
   const m0 = master0(c);
@@ -121,10 +114,7 @@ export function renderKubeadmConfig(c: Cluster): string {
     timeouts: timeoutsDoc(),
   };
 
-  const etcd =
-    s.etcd.topology === 'external'
-      ? { external: { endpoints: etcdHosts(c).map((h) => `https://${h.address}:2379`), caFile: ETCD_CA, certFile: ETCD_CLIENT_CERT, keyFile: ETCD_CLIENT_KEY } }
-      : { local: stackedEtcd(c) };
+  const etcd = etcdDriver(c).kubeadmEtcd(c);
 
   const apiServer: Record<string, unknown> = { certSANs: apiServerCertSANs(c) };
   const apiArgs = { ...auditArgs(c), ...s.apiServer.extraArgs };

@@ -1,15 +1,15 @@
 /** Scripts that undo a failed join (compensation): on the node itself and on master0. */
-import type { Cluster, HostSpec } from '../spec/types';
+import type { HostSpec } from '../spec/types';
 import { shellQuote as q } from '../ssh/quote';
 import { ADMIN_CONF } from './paths';
 
 /**
  * After `kubeadm reset -f`, remove what a join leaves behind so a retry starts clean. Only the
  * control-plane manifests kubeadm writes are removed: haproxy/keepalived belong to the lb phase.
- * The etcd data dir goes only when etcd is stacked (an external member keeps its data).
+ * The etcd data dir goes only when kubeadm owns it (stacked); an external member keeps its data.
  */
-export function renderJoinResetScript(c: Cluster, controlPlane: boolean): string {
-  const etcdData = controlPlane && c.spec.etcd.topology === 'stacked' ? ` ${q(c.spec.etcd.dataDir)}` : '';
+export function renderJoinResetScript(controlPlane: boolean, etcdDataDir: string | undefined): string {
+  const etcdData = controlPlane && etcdDataDir ? ` ${q(etcdDataDir)}` : '';
   const manifests = controlPlane
     ? '\nrm -f /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/manifests/kube-controller-manager.yaml /etc/kubernetes/manifests/kube-scheduler.yaml'
     : '';
@@ -45,3 +45,58 @@ e member list
 }
 
 export const deleteNodeArgv = (h: HostSpec) => ['kubectl', '--kubeconfig', ADMIN_CONF, 'delete', 'node', h.name, '--ignore-not-found'];
+
+/**
+ * Takes a host out of Kubernetes whatever state a deploy left it in (never prepared, half
+ * joined, or a working node): kubeadm reset when kubeadm is there and has something to undo,
+ * then the kubelet stopped and disabled and every file kubeadm and the kubelet keep removed.
+ */
+export function renderNodeResetScript(resetArgv: string[], etcdDataDir: string | undefined): string {
+  return `#!/bin/sh
+# Rendered by hakube: reset this host (hakube reset).
+set -u
+if command -v kubeadm >/dev/null 2>&1 && [ -d /etc/kubernetes ]; then
+    ${resetArgv.map(q).join(' ')} || echo "kubeadm reset failed; removing its files by hand" >&2
+fi
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl stop kubelet 2>/dev/null || true
+    systemctl disable kubelet 2>/dev/null || true
+fi
+rm -rf /etc/kubernetes /var/lib/kubelet /root/.kube /etc/cni/net.d${etcdDataDir ? ` ${q(etcdDataDir)}` : ''}
+rm -f /etc/hakube/kubeadm.yaml
+exit 0
+`;
+}
+
+/** keepalived and haproxy gone from a control plane, and the VIP off its interface. */
+export function renderVipTeardownScript(vip: string, iface: string): string {
+  const VIP = q(vip);
+  const IFACE = q(iface);
+  return `#!/bin/sh
+# Rendered by hakube: remove keepalived, haproxy and the VIP from this host.
+VIP=${VIP}
+IFACE=${IFACE}
+set -u
+rm -f /etc/kubernetes/manifests/haproxy.yaml /etc/kubernetes/manifests/keepalived.yaml
+rm -rf /etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf /etc/keepalived/check_apiserver.sh
+ip -o -4 addr show dev "$IFACE" | awk '{print $4}' | while read -r a; do
+    if [ "\${a%/*}" = "$VIP" ]; then ip addr del "$a" dev "$IFACE" && echo "removed $a from $IFACE"; fi
+done
+if ip -o -4 addr show dev "$IFACE" | awk -v v="$VIP" '{ split($4, a, "/"); if (a[1] == v) found = 1 } END { exit !found }'; then echo "$VIP is still on $IFACE" >&2; exit 1; fi
+exit 0
+`;
+}
+
+/** A systemd unit stopped, disabled and removed, with the files it used. */
+export function renderUnitTeardownScript(unit: string, unitFile: string, paths: string[]): string {
+  return `#!/bin/sh
+# Rendered by hakube: remove a service from this host.
+set -u
+if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now ${q(unit)} 2>/dev/null || systemctl stop ${q(unit)} 2>/dev/null || true
+fi
+rm -rf ${[unitFile, ...paths].map(q).join(' ')}
+if command -v systemctl >/dev/null 2>&1; then systemctl daemon-reload 2>/dev/null || true; fi
+exit 0
+`;
+}

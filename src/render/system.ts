@@ -140,20 +140,32 @@ systemctl enable --now kubelet
 }
 
 /**
- * \`unit-apply.sh UNIT FILE...\`: (re)start UNIT and remember the checksums of the files it was
- * started with; \`unit-ok.sh UNIT FILE...\` exits 0 only if UNIT is active with those same files.
- * A unit already running from a distro default (etcd, nginx) is thus restarted once with ours.
+ * \`unit-apply.sh [--reload] UNIT FILE... UNITFILE\`: (re)start UNIT and remember the checksums of
+ * the files it was started with; \`unit-ok.sh UNIT FILE...\` exits 0 only if UNIT is active with
+ * those same files. A unit already running from a distro default (etcd, nginx) is thus
+ * restarted once with ours. With --reload, a running unit whose unit file (the last argument)
+ * is unchanged is reloaded instead, which keeps established connections (nginx's new backends).
  */
 export function renderUnitApplyScript(): string {
   return `#!/bin/sh
-# Rendered by hakube: restart a unit with its rendered files and record their checksums.
+# Rendered by hakube: restart (or reload) a unit with its rendered files and record their checksums.
 set -eu
+reload=no
+if [ "$1" = --reload ]; then reload=yes; shift; fi
 unit=$1; shift
+rec=${STATE_DIR}/units/"$unit".sha256
+unitfile=""
+for f in "$@"; do unitfile=$f; done
 mkdir -p ${STATE_DIR}/units
 systemctl daemon-reload
-systemctl enable --now "$unit"
-systemctl restart "$unit"
-sha256sum "$@" > ${STATE_DIR}/units/"$unit".sha256
+if [ "$reload" = yes ] && systemctl is-active "$unit" >/dev/null 2>&1 && [ -f "$rec" ] && grep " $unitfile\\$" "$rec" | sha256sum -c --status 2>/dev/null; then
+    systemctl reload "$unit"
+    echo "$unit reloaded"
+else
+    systemctl enable --now "$unit"
+    systemctl restart "$unit"
+fi
+sha256sum "$@" > "$rec"
 `;
 }
 

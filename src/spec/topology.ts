@@ -25,8 +25,13 @@ export function nodes(c: Cluster): HostSpec[] {
 }
 
 /** Members of the etcd cluster: every control plane when stacked, the etcd-role hosts when external. */
+const ETCD_MEMBERS: Record<Cluster['spec']['etcd']['topology'], (c: Cluster) => HostSpec[]> = {
+  stacked: controlPlanes,
+  external: (c) => c.spec.hosts.filter((h) => h.roles.includes('etcd')),
+};
+
 export function etcdHosts(c: Cluster): HostSpec[] {
-  return c.spec.etcd.topology === 'stacked' ? controlPlanes(c) : c.spec.hosts.filter((h) => h.roles.includes('etcd'));
+  return ETCD_MEMBERS[c.spec.etcd.topology](c);
 }
 
 export function hostByName(c: Cluster, name: string): HostSpec {
@@ -36,11 +41,14 @@ export function hostByName(c: Cluster, name: string): HostSpec {
 }
 
 /** The host part clients dial: loopback (nginx on every node), the VIP, or the external LB. */
+const ENDPOINT_HOST: Record<Cluster['spec']['loadBalancer']['type'], (lb: Cluster['spec']['loadBalancer']) => string> = {
+  'local-proxy': () => '127.0.0.1',
+  vip: (lb) => lb.vip ?? '',
+  external: (lb) => lb.address ?? '',
+};
+
 export function endpointHost(c: Cluster): string {
-  const lb = c.spec.loadBalancer;
-  if (lb.type === 'local-proxy') return '127.0.0.1';
-  if (lb.type === 'vip') return lb.vip ?? '';
-  return lb.address ?? '';
+  return ENDPOINT_HOST[c.spec.loadBalancer.type](c.spec.loadBalancer);
 }
 
 /** `host:port` for kubeadm's controlPlaneEndpoint and every join. */

@@ -15,6 +15,11 @@ export interface DeployOptions {
   heartbeatTimeout?: Duration;
   /** Workers joined at once (default: the plan's concurrency for join-workers). */
   workerConcurrency?: number;
+  /**
+   * Renew join credentials older than this (default: certificate key 110 min, token 23 h, inside
+   * kubeadm's 2 h and 24 h TTLs). Lower it where a policy wants shorter-lived join material.
+   */
+  credentialMaxAgeMs?: { certKeyMs: number; tokenMs: number };
 }
 
 // Dropped SSH connections and apt/dpkg locks pass within a minute or so: 5 attempts span ~75 s.

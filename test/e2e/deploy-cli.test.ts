@@ -45,7 +45,7 @@ test('deploy, status, logs, list, skip and retry from the command line', async (
 
   const again = await hakube(server, ['deploy', '-f', SPEC, '--detach']);
   assert.equal(again.code, 2);
-  assert.match(again.stderr, /a deploy of ha-vip is already running/);
+  assert.match(again.stderr, /cannot deploy ha-vip: the cluster is locked by its running deploy \(hakube\/ha-vip\/deploy since /);
 
   const status = await hakube(server, ['status', 'ha-vip', '--json']);
   assert.equal(status.code, 3);

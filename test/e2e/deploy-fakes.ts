@@ -17,6 +17,8 @@ export class FakeHosts {
 
   fail = new Map<string, number>();
   calls: string[] = [];
+  /** "phase/host" whose steps report `already` (built by an earlier run). */
+  already = new Set<string>();
   runtimes: Record<string, Record<string, string>> = {};
 
   activities(): HakubeActivities {
@@ -36,7 +38,8 @@ export class FakeHosts {
           });
         }
         this.runtimes[key] = Object.fromEntries(Object.entries(input.runtime ?? {}).map(([k, v]) => [k, reveal(v!)]));
-        return { host: input.host, phase: input.phase, steps: steps.map((s) => ({ id: s.id, status: 'done' as const, attempts: 1, tail: `ran ${s.id}` })) };
+        const status = this.already.has(key) ? ('already' as const) : ('done' as const);
+        return { host: input.host, phase: input.phase, steps: steps.map((s) => ({ id: s.id, status, attempts: status === 'done' ? 1 : 0, tail: `ran ${s.id}` })) };
       },
       ensureJoinCredentials: async (input) => {
         this.calls.push(`creds token=${input.newToken} certs=${input.uploadCerts}`);
@@ -56,8 +59,8 @@ export class FakeHosts {
         this.calls.push(`compensate-worker ${input.host}`);
         return { host: input.host, steps: [] };
       },
-      checkControlPlane: async () => {
-        this.calls.push('check-control-plane');
+      checkControlPlane: async (input) => {
+        this.calls.push(input.host ? `check-control-plane ${input.host}` : 'check-control-plane');
         return { ok: true, checks: [{ name: 'etcd quorum', ok: true, detail: 'ok' }] };
       },
       verifyCluster: async () => ({ ok: true, checks: [{ name: 'nodes Ready', ok: true, detail: '5/5' }] }),

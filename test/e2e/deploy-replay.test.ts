@@ -3,15 +3,17 @@
  * code: a change that would break running deploys (reordered activities, a new timer, changed
  * child ids) fails here. The recordings are a run of examples/ha-vip.yaml with in-memory
  * activities in which m3's join always fails: compensation, waiting, a `retry` update, then done.
- * Re-record deliberately (after an intended, patched change) with:
+ * Record deliberately, one file (HAKUBE_RECORD_HISTORIES=deploy-abort.json) or all (=1), and
+ * only after an intended, patched change: the old recordings are what proves old runs replay.
  *   HAKUBE_RECORD_HISTORIES=1 bash scripts/test.sh test/e2e/deploy-replay.test.ts
+ * deploy-skip-worker.json and deploy-abort.json are the skip and abort operator paths.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Client } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { bundleOnce, startTestServer } from '../helpers/temporal';
 import { createDataConverter } from '../../src/temporal/data-converter';
@@ -20,7 +22,7 @@ import { TASK_QUEUE } from '../../src/temporal/task-queue';
 import { createWorker } from '../../src/worker';
 import { loadSpec } from '../../src/spec/load';
 import { buildPlan } from '../../src/plan/build';
-import { progressQuery, retryUpdate } from '../../src/workflows/defs';
+import { abortUpdate, progressQuery, retryUpdate, skipUpdate } from '../../src/workflows/defs';
 import type { DeployInput } from '../../src/workflows/deploy';
 import { FakeHosts } from './deploy-fakes';
 
@@ -28,37 +30,78 @@ const WORKFLOWS = path.join(__dirname, '../../src/workflows/index.ts');
 const HISTORIES = path.join(__dirname, '../histories');
 // A fixed, test-only key: the recordings hold encrypted join credentials that replay must decode.
 const env = { HAKUBE_CODEC_KEY: Buffer.alloc(32, 11).toString('base64') };
-const RECORDINGS = {
+const RECORDINGS: Record<string, string> = {
   'deploy-compensate-retry.json': 'hakube/ha-vip/deploy',
   'deploy-join-master-failed.json': 'hakube/ha-vip/deploy/join-master/m3/1',
   'deploy-join-master-retried.json': 'hakube/ha-vip/deploy/join-master/m3/2',
+  // Recorded with the generic runner (health gate patched in): the other two operator paths.
+  'deploy-skip-worker.json': 'hakube/ha-vip/deploy-skip',
+  'deploy-abort.json': 'hakube/ha-vip/deploy-abort',
 };
 
+type Scenario = (client: Client, hosts: FakeHosts, input: DeployInput) => Promise<void>;
+
+const waiting = async (handle: WorkflowHandle) => {
+  while ((await handle.query(progressQuery)).state !== 'waiting') await new Promise((r) => setTimeout(r, 100));
+};
+
+/** Each scenario records the files named in its list; existing recordings are never overwritten unless asked. */
+const SCENARIOS: Array<{ files: string[]; fail: string; run: Scenario }> = [
+  {
+    files: ['deploy-compensate-retry.json', 'deploy-join-master-failed.json', 'deploy-join-master-retried.json'],
+    fail: 'join-masters/m3',
+    run: async (client, hosts, input) => {
+      const handle = await client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId: RECORDINGS['deploy-compensate-retry.json'], args: [input] });
+      await waiting(handle);
+      hosts.fail.delete('join-masters/m3');
+      await handle.executeUpdate(retryUpdate);
+      assert.equal((await handle.result()).state, 'done');
+    },
+  },
+  {
+    files: ['deploy-skip-worker.json'],
+    fail: 'join-workers/w2',
+    run: async (client, _hosts, input) => {
+      const handle = await client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId: RECORDINGS['deploy-skip-worker.json'], args: [input] });
+      await waiting(handle);
+      await handle.executeUpdate(skipUpdate, { args: ['w2'] });
+      assert.deepEqual((await handle.result()).skipped, ['w2']);
+    },
+  },
+  {
+    files: ['deploy-abort.json'],
+    fail: 'join-masters/m3',
+    run: async (client, _hosts, input) => {
+      const handle = await client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId: RECORDINGS['deploy-abort.json'], args: [input] });
+      await waiting(handle);
+      await handle.executeUpdate(abortUpdate);
+      assert.equal((await handle.result()).state, 'aborted');
+    },
+  },
+];
+
 async function record(): Promise<void> {
+  const asked = process.env.HAKUBE_RECORD_HISTORIES ?? '';
+  const todo = SCENARIOS.filter((s) => asked === '1' || s.files.some((f) => asked.split(',').includes(f)));
+  if (todo.length === 0) return;
   const server = await startTestServer();
   try {
     const spec = loadSpec(path.join(__dirname, '../../examples/ha-vip.yaml'));
-    const hosts = new FakeHosts(buildPlan(spec));
-    hosts.fail.set('join-masters/m3', Infinity);
     const client = new Client({ connection: server.client.connection, namespace: server.namespace, dataConverter: createDataConverter(env) });
-    const worker = await createWorker({
-      connection: server.testEnv.nativeConnection,
-      namespace: server.namespace,
-      env,
-      workflowBundle: await bundleOnce(WORKFLOWS),
-      activities: hosts.activities(),
-    });
-    await worker.runUntil(async () => {
-      const input: DeployInput = { spec, options: { hostAttempts: 2, retryInterval: '50ms' } };
-      const handle = await client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId: RECORDINGS['deploy-compensate-retry.json'], args: [input] });
-      while ((await handle.query(progressQuery)).state !== 'waiting') await new Promise((r) => setTimeout(r, 100));
-      hosts.fail.delete('join-masters/m3');
-      await handle.executeUpdate(retryUpdate);
-      const result = await handle.result();
-      assert.equal(result.state, 'done');
-    });
-    for (const [file, id] of Object.entries(RECORDINGS)) {
-      fs.writeFileSync(path.join(HISTORIES, file), historyToJSON(await client.workflow.getHandle(id).fetchHistory()));
+    for (const scenario of todo) {
+      const hosts = new FakeHosts(buildPlan(spec));
+      hosts.fail.set(scenario.fail, Infinity);
+      const worker = await createWorker({
+        connection: server.testEnv.nativeConnection,
+        namespace: server.namespace,
+        env,
+        workflowBundle: await bundleOnce(WORKFLOWS),
+        activities: hosts.activities(),
+      });
+      await worker.runUntil(() => scenario.run(client, hosts, { spec, options: { hostAttempts: 2, retryInterval: '50ms' } }));
+      for (const file of scenario.files) {
+        fs.writeFileSync(path.join(HISTORIES, file), historyToJSON(await client.workflow.getHandle(RECORDINGS[file]).fetchHistory()));
+      }
     }
   } finally {
     await server.stop();
@@ -66,7 +109,7 @@ async function record(): Promise<void> {
 }
 
 before(async () => {
-  if (process.env.HAKUBE_RECORD_HISTORIES === '1') await record();
+  await record();
 });
 
 test('recorded deploy histories (compensation, waiting, retry update, children) replay against the current code, after a key rotation', async () => {
@@ -81,4 +124,6 @@ test('recorded deploy histories (compensation, waiting, retry update, children) 
   // The parent recording really went through the operator path.
   const parent = fs.readFileSync(path.join(HISTORIES, 'deploy-compensate-retry.json'), 'utf8');
   assert.match(parent, /"retry"/);
+  assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-skip-worker.json'), 'utf8'), /"skip"/);
+  assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-abort.json'), 'utf8'), /"abort"/);
 });

@@ -18,6 +18,7 @@ import type { Worker } from '@temporalio/worker';
 import type { Cluster } from '../../src/spec/types';
 import { abortUpdate, progressQuery, retryUpdate, skipUpdate, type Progress } from '../../src/workflows/defs';
 import type { DeployInput } from '../../src/workflows/deploy';
+import { startReset } from '../../src/client/reset';
 
 const spec = loadSpec(path.join(__dirname, '../../examples/ha-vip.yaml'));
 const plan = buildPlan(spec);
@@ -88,7 +89,12 @@ describe('deployCluster with test activities', () => {
     // Join credentials reached the join activity unwrapped, and only encrypted in history.
     assert.equal(hosts.runtimes['join-masters/m3'].joinToken, TOKEN);
     assert.equal(hosts.runtimes['join-masters/m3'].certificateKey, CERT_KEY);
-    assert.equal(hosts.runtimes['join-workers/w1'].certificateKey, CERT_KEY);
+    // Least privilege: a worker join gets the token and CA hash, never the certificate key.
+    assert.equal(hosts.runtimes['join-workers/w1'].joinToken, TOKEN);
+    assert.equal(hosts.runtimes['join-workers/w1'].certificateKey, undefined);
+    // The health gate ran after each master, before the next one started.
+    const order = hosts.calls.filter((c) => /^run join-masters\/|^check-control-plane/.test(c));
+    assert.deepEqual(order, ['run join-masters/m2', 'run join-masters/m2', 'check-control-plane m2', 'run join-masters/m3', 'check-control-plane m3']);
     // Certs uploaded once (fresh for the second master), token created once.
     assert.deepEqual(hosts.calls.filter((c) => c.startsWith('creds')), ['creds token=true certs=true', 'creds token=false certs=false']);
     assert.equal(p.state, 'done');
@@ -151,6 +157,47 @@ describe('deployCluster with test activities', () => {
     });
   });
 
+  // The SDK's time-skipping test server is a separate download (not available here): the ages
+  // are scaled down instead, on the real dev server and real workflow time.
+  test('join credentials are refreshed by age: the certificate key after its max age, the token after its own', async () => {
+    const hosts = new FakeHosts(plan);
+    hosts.fail.set('join-masters/m3', Infinity);
+    const input: DeployInput = { spec, options: { hostAttempts: 2, retryInterval: '50ms', credentialMaxAgeMs: { certKeyMs: 1500, tokenMs: 4000 } } };
+    const handle = await server.client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId: `hakube/ha-vip/deploy-ages-${Date.now()}`, args: [input] });
+    await withWorker(hosts, async () => {
+      await until(handle, (x) => x.state === 'waiting', 'm3 waiting');
+      const before = hosts.calls.filter((c) => c.startsWith('creds'));
+      assert.deepEqual(before, ['creds token=true certs=true', 'creds token=false certs=false']);
+      await new Promise((r) => setTimeout(r, 2000)); // the certificate key is now too old, the token not
+      hosts.fail.delete('join-masters/m3');
+      hosts.fail.set('join-workers/w2', Infinity);
+      await handle.executeUpdate(retryUpdate);
+      await until(handle, (x) => x.state === 'waiting' && x.waiting?.phase === 'join-workers', 'w2 waiting');
+      // m3's retry got a fresh key; the workers' first round reused the young token (no call).
+      assert.deepEqual(hosts.calls.filter((c) => c.startsWith('creds')).slice(before.length), ['creds token=false certs=true']);
+      await new Promise((r) => setTimeout(r, 4200)); // now the token is too old as well
+      hosts.fail.delete('join-workers/w2');
+      await handle.executeUpdate(retryUpdate);
+      assert.equal((await handle.result()).state, 'done');
+      assert.deepEqual(hosts.calls.filter((c) => c.startsWith('creds')).slice(before.length), ['creds token=false certs=true', 'creds token=true certs=false']);
+    });
+  });
+
+  test('the cluster lock: a reset is refused while the deploy runs, naming it', async () => {
+    const hosts = new FakeHosts(plan);
+    hosts.fail.set('join-masters/m3', Infinity);
+    const handle = await start();
+    await withWorker(hosts, async () => {
+      await until(handle, (x) => x.state === 'waiting', 'waiting');
+      await assert.rejects(startReset(server.client, spec, false), (err: Error) => {
+        assert.match(err.message, new RegExp(`cannot reset ha-vip: the cluster is locked by its running deploy \\(${handle.workflowId.replace(/[/.]/g, '\\$&')} since `));
+        return true;
+      });
+      await handle.executeUpdate(abortUpdate);
+      await handle.result();
+    });
+  });
+
   test('abort while waiting resets the joined nodes newest first, never master0', async () => {
     const hosts = new FakeHosts(plan);
     hosts.fail.set('join-masters/m3', Infinity);
@@ -165,5 +212,19 @@ describe('deployCluster with test activities', () => {
     const afterWait = hosts.calls.slice(hosts.calls.indexOf('check-control-plane') + 1);
     assert.deepEqual(afterWait.filter((c) => c.startsWith('compensate')), ['compensate-master m3', 'compensate-master m2']);
     assert.ok(!hosts.calls.includes('compensate-master m1'));
+  });
+
+  test('abort of a run over a built cluster undoes only what this run joined', async () => {
+    const hosts = new FakeHosts(plan);
+    hosts.already.add('join-masters/m2'); // joined by an earlier run: its checks say done
+    hosts.fail.set('join-masters/m3', Infinity);
+    const handle = await start();
+    await withWorker(hosts, async () => {
+      await until(handle, (x) => x.state === 'waiting', 'waiting');
+      await handle.executeUpdate(abortUpdate);
+      assert.equal((await handle.result()).state, 'aborted');
+    });
+    const afterWait = hosts.calls.slice(hosts.calls.lastIndexOf('check-control-plane') + 1);
+    assert.deepEqual(afterWait.filter((c) => c.startsWith('compensate')), ['compensate-master m3']);
   });
 });

@@ -51,12 +51,21 @@ function commonInvariants(plan: Plan): void {
       }
     }
   }
-  // Every kubeadm init/join is guarded so a retry never runs it twice.
-  const kubeadmSteps = plan.phases.flatMap((p) => p.steps).filter((s) => s.commands.some((c) => c.argv[0] === 'kubeadm' && ['init', 'join'].includes(c.argv[1])));
+  // Every kubeadm init/join is guarded so a retry never runs it twice: its check asks the
+  // cluster (a script, not `test -f`), and a join first refuses to run over a half-done one.
+  const kubeadmSteps = plan.phases.flatMap((p) => p.steps).filter((s) => /\/(kubeadm-init|kubeadm-join)$/.test(s.id));
   assert.ok(kubeadmSteps.length > 0);
   for (const s of kubeadmSteps) {
     assert.ok(s.check, `${s.id} has a check`);
-    assert.deepEqual(s.check.argv.slice(0, 2), ['test', '-f']);
+    assert.match(s.check.argv.join(' '), /^sh \/etc\/hakube\/bin\/(init-done|join-done)\.sh$/);
+    if (s.id.endsWith('/kubeadm-join')) {
+      assert.match(s.commands[0].argv.join(' '), /join-guard\.sh$/);
+      assert.deepEqual(s.commands[1].argv.slice(0, 2), ['kubeadm', 'join']);
+    } else {
+      const script = s.files.find((f) => f.path.endsWith('/kubeadm-init.sh'))!.content;
+      assert.equal(script.match(/^\s*exec kubeadm init /gm)?.length, 1, 'one kubeadm init, on an untouched host only');
+      assert.match(script, /kubeadm init phase bootstrap-token --config/);
+    }
   }
 }
 
@@ -76,9 +85,9 @@ test('plan --json, seed 001 example: VIP, stacked etcd', () => {
   assert.match(joins[0].title, /master 2 of 3, one at a time, quorum 2\/2 after/);
   assert.match(joins[1].title, /master 3 of 3, one at a time, quorum 2\/3 after/);
   // Secrets never on argv: the join reads them from a 0600 file filled on the worker.
-  const argv = joins[0].commands[0].argv;
+  const argv = joins[0].commands[1].argv;
   assert.deepEqual(argv, ['kubeadm', 'join', '--config', '/etc/hakube/kubeadm-join.yaml', '--ignore-preflight-errors=DirAvailable--etc-kubernetes-manifests']);
-  assert.equal(joins[0].commands[0].long, true);
+  assert.equal(joins[0].commands[1].long, true);
   const conf = joins[0].files.find((f) => f.path === '/etc/hakube/kubeadm-join.yaml')!;
   assert.deepEqual([conf.mode, conf.runtime], ['0600', true]);
   for (const line of ['apiServerEndpoint: 10.30.12.249:8443', 'token: "{{joinToken}}"', '- "{{caCertHash}}"', 'certificateKey: "{{certificateKey}}"', 'advertiseAddress: 10.30.12.204', 'bindPort: 6443', 'name: m2']) {
@@ -116,13 +125,14 @@ test('plan --json, seed 000 example: external etcd, nginx on every node', () => 
   const jm = phase('join-masters');
   assert.match(jm.steps[0].title, /master 2 of 3.*external etcd quorum 2\/3 unaffected/);
   assert.ok(jm.steps.some((s) => s.id === 'join-masters/k2/untaint'));
-  const argv = jm.steps[0].commands[0].argv;
+  const argv = jm.steps[0].commands[1].argv;
   assert.deepEqual(argv, ['kubeadm', 'join', '--config', '/etc/hakube/kubeadm-join.yaml', '--ignore-preflight-errors=Swap']);
   const conf = jm.steps[0].files.find((f) => f.runtime)!.content;
   assert.match(conf, /apiServerEndpoint: 127\.0\.0\.1:6443/);
   assert.match(conf, /bindPort: 5443/);
-  const initArgv = phase('init').steps[0].commands[0].argv;
-  assert.deepEqual(initArgv, ['kubeadm', 'init', '--config', '/etc/hakube/kubeadm.yaml', '--upload-certs', '--ignore-preflight-errors=Swap']);
+  const initScript = phase('init').steps[0].files.find((f) => f.path.endsWith('/kubeadm-init.sh'))!.content;
+  assert.match(initScript, /^\s*exec kubeadm init --config \/etc\/hakube\/kubeadm\.yaml --upload-certs --ignore-preflight-errors=Swap$/m);
+  assert.doesNotMatch(initScript, /phase etcd local/, 'external etcd: kubeadm runs no local member');
   assert.ok(phase('verify').steps.some((s) => s.id === 'verify/k1/test-workload'));
   assert.ok(phase('cleanup').steps.some((s) => s.id === 'cleanup/k1/etcd-member-keys'));
   assert.ok(!phase('prep').steps.some((s) => s.id.endsWith('/swap')), 'swap: allow keeps swap on');
@@ -152,18 +162,18 @@ test('plan text for 3 masters + 100 workers: hosts with the same steps shown onc
   const grouped = hakube('plan', '-f', file);
   assert.equal(grouped.status, 0, grouped.stderr);
   const g = grouped.stdout;
-  assert.match(g, /^1\. prep: m1-m3, w1-w100 \(up to 10 at a time, 618 steps\)\n {3}m1-m3, w1-w100 \(103 hosts\)\n {5}install missing packages/m);
-  assert.match(g, /^6\. join-workers: w1-w100 \(up to 10 at a time, 100 steps\)\n {3}w1-w100 \(100 hosts; \{host\}, \{n\}: each one's own\)\n {5}kubeadm join \(worker \{n\} of 100, up to 10 at a time\)\n/m);
-  assert.match(g, /^ {3}w1-w100 .*\n.*\n {7}write \/etc\/hakube\/kubeadm-join\.yaml \(0600, \d+ lines\)\n.*\n {7}run {3}kubeadm join --config \/etc\/hakube\/kubeadm-join\.yaml {3}\[long\]\n/m);
+  assert.match(g, /^1\. prep: m1-m3, w1-w100 \(up to 10 at a time, 618 steps\)\n {3}runs as an activity per host; secrets: none\n {3}m1-m3, w1-w100 \(103 hosts\)\n {5}install missing packages/m);
+  assert.match(g, /^6\. join-workers: w1-w100 \(up to 10 at a time, 100 steps\)\n {3}runs [^\n]*\n {3}w1-w100 \(100 hosts; \{host\}, \{n\}: each one's own\)\n {5}kubeadm join \(worker \{n\} of 100, up to 10 at a time\)\n/m);
+  assert.match(g, /^ {3}w1-w100 .*\n.*\n(?: {7}write .*\n)* {7}write \/etc\/hakube\/kubeadm-join\.yaml \(0600, \d+ lines\)\n {7}skip if: .*\n {7}run {3}sh .*join-guard\.sh\n {7}run {3}kubeadm join --config \/etc\/hakube\/kubeadm-join\.yaml {3}\[long\]\n/m);
   // What really differs per host stays apart: keepalived priorities, and m1 runs the cluster-wide checks.
-  assert.match(g, /^3\. lb: m1-m3 .*\n {3}m1\n.*priority 100/m);
+  assert.match(g, /^3\. lb: m1-m3 .*\n {3}runs .*\n {3}m1\n.*priority 100/m);
   assert.match(g, /^ {3}m2, m3, w1-w100 \(102 hosts\)$/m);
   assert.equal((g.match(/run {3}kubeadm join --config/g) ?? []).length, 3, 'one worker join line, two master joins');
   assert.ok(g.split('\n').length < 150, `grouped plan is short (${g.split('\n').length} lines)`);
 
   const each = hakube('plan', '-f', file, '--hosts');
   assert.equal(each.status, 0, each.stderr);
-  for (const w of ['w1', 'w57', 'w100']) assert.match(each.stdout, new RegExp(`^ {3}${w} +kubeadm join \\(worker ${w.slice(1)} of 100.*\\n.*kubeadm-join\\.yaml.*\\n.*\\n.*kubeadm join --config \\/etc\\/hakube\\/kubeadm-join\\.yaml {3}\\[long\\]$`, 'm'));
+  for (const w of ['w1', 'w57', 'w100']) assert.match(each.stdout, new RegExp(`^ {3}${w} +kubeadm join \\(worker ${w.slice(1)} of 100.*\\n(?:.*\\n){5}.*kubeadm join --config \\/etc\\/hakube\\/kubeadm-join\\.yaml {3}\\[long\\]$`, 'm'));
   assert.ok(each.stdout.split('\n').length > 2000);
 
   const json = hakube('plan', '-f', file, '--json');

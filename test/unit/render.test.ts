@@ -32,8 +32,10 @@ import {
 } from '../../src/render/system';
 import { renderHealthzScript, renderTestWorkload, renderTestWorkloadScript, renderVipDrillScript } from '../../src/render/verify';
 import { renderEtcdMemberRemoveScript, renderJoinResetScript } from '../../src/render/reset';
-import { externalEtcdCerts } from '../../src/phases/etcd';
-import { stackedEtcdCerts } from '../../src/phases/verify';
+import { ETCD_DRIVERS } from '../../src/drivers/etcd';
+
+const externalEtcdCerts = ETCD_DRIVERS.external.clientCerts;
+const stackedEtcdCerts = ETCD_DRIVERS.stacked.clientCerts;
 
 const GOLDEN = 'test/golden';
 const update = process.env.HAKUBE_UPDATE_GOLDEN === '1';
@@ -76,8 +78,8 @@ test('golden: seed 001 topology (stacked etcd, VIP)', () => {
     'verify-healthz.sh': renderHealthzScript(vip),
     'verify-vip.sh': renderVipDrillScript(vip),
     'verify-etcd.sh': renderEtcdHealthScript(vip, stackedEtcdCerts, 'https://10.30.12.203:2379,https://10.30.12.204:2379,https://10.30.12.205:2379'),
-    'join-reset-master.sh': renderJoinResetScript(vip, true),
-    'join-reset-worker.sh': renderJoinResetScript(vip, false),
+    'join-reset-master.sh': renderJoinResetScript(true, vip.spec.etcd.dataDir),
+    'join-reset-worker.sh': renderJoinResetScript(false, vip.spec.etcd.dataDir),
     'etcd-member-remove-m2.sh': renderEtcdMemberRemoveScript(m2),
   };
   for (const [name, content] of Object.entries(files)) golden('ha-vip', name, content);
@@ -100,7 +102,7 @@ test('golden: seed 000 topology (external etcd, nginx local proxy)', () => {
     'verify-workload.yaml': renderTestWorkload(lp),
     'verify-workload.sh': renderTestWorkloadScript(lp, '/etc/hakube/verify-workload.yaml'),
     'verify-healthz.sh': renderHealthzScript(lp),
-    'join-reset-master.sh': renderJoinResetScript(lp, true),
+    'join-reset-master.sh': renderJoinResetScript(true, undefined),
   };
   for (const [name, content] of Object.entries(files)) golden('ha-local-proxy', name, content);
 });

@@ -8,12 +8,12 @@ const plan: Plan = {
   cluster: 'c1',
   master0: 'm1',
   phases: [
-    { name: 'prep', skipped: false, hosts: ['m1', 'm2'], concurrency: 10, steps: [
+    { name: 'prep', title: 'prepare', run: { kind: 'host', secrets: [] }, skipped: false, hosts: ['m1', 'm2'], concurrency: 10, steps: [
       { id: 'prep/m1/sysctl', phase: 'prep', host: 'm1', title: 'sysctl for kubernetes', files: [], commands: [{ argv: ['sysctl', '--system'] }] },
       { id: 'prep/m2/sysctl', phase: 'prep', host: 'm2', title: 'sysctl for kubernetes', files: [], commands: [{ argv: ['sysctl', '--system'] }] },
     ] },
-    { name: 'etcd', skipped: true, reason: 'etcd is stacked: kubeadm runs it', hosts: [], concurrency: 1, steps: [] },
-    { name: 'join-masters', skipped: false, hosts: ['m2'], concurrency: 1, steps: [
+    { name: 'etcd', title: 'etcd', run: { kind: 'host', secrets: [] }, skipped: true, reason: 'etcd is stacked: kubeadm runs it', hosts: [], concurrency: 1, steps: [] },
+    { name: 'join-masters', title: 'join', run: { kind: 'child', child: 'joinMaster', secrets: ['joinToken'] }, skipped: false, hosts: ['m2'], concurrency: 1, steps: [
       { id: 'join-masters/m2/stage', phase: 'join-masters', host: 'm2', title: 'stage join config', files: [], commands: [{ argv: ['true'] }] },
       { id: 'join-masters/m2/join', phase: 'join-masters', host: 'm2', title: 'kubeadm join --control-plane', files: [], commands: [{ argv: ['kubeadm', 'join'], long: true }] },
       { id: 'join-masters/m2/kubeconfig', phase: 'join-masters', host: 'm2', title: 'copy admin.conf', files: [], commands: [{ argv: ['cp'] }] },

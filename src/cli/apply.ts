@@ -1,0 +1,39 @@
+/** `hakube apply -f cluster.yaml`: run the difference between the last applied spec and this one. */
+import type { Command } from 'commander';
+import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
+import { loadSpec } from '../spec/load';
+import { webUiLink } from '../client/deploy';
+import { previewApply, startApply } from '../client/apply';
+import { exitCodeFor, follow } from '../client/follow';
+import { renderSummary } from '../client/summary';
+import { EXIT } from './exit';
+
+interface ApplyFlags extends ConnectionFlags {
+  file: string;
+  plain?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('apply')
+    .description('apply an edited spec to a deployed cluster: new hosts join, removed hosts are drained, removed and reset (see `hakube plan --action apply`)')
+    .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
+    .option('--plain', 'event lines instead of the live board, even on a terminal');
+  addConnectionOptions(cmd).action(async (flags: ApplyFlags) => {
+    const spec = loadSpec(flags.file);
+    const client = await connectClient(flags);
+    try {
+      const preview = await previewApply(client, spec);
+      process.stdout.write(preview.text);
+      const handle = await startApply(client, spec, preview);
+      const link = webUiLink(handle.workflowId, client.options.namespace);
+      process.stdout.write(`applying ${spec.metadata.name}: ${handle.workflowId}\nWeb UI: ${link}\n`);
+      const p = await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client });
+      process.stdout.write(renderSummary(p, link) + '\n');
+      process.exitCode = exitCodeFor(p);
+      if (p.state === 'running') process.exitCode = EXIT.FAILED;
+    } finally {
+      await client.connection.close();
+    }
+  });
+}

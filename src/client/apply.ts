@@ -1,0 +1,65 @@
+/**
+ * Client side of apply: the last applied spec from Temporal, the difference (refused before any
+ * host is touched), the cluster's lock, and the apply run.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { CliError, EXIT } from '../cli/exit';
+import { buildApplyPlan } from '../plan/actions';
+import { buildPlan } from '../plan/build';
+import { changedFiles, diffSpecs, diffText, type SpecDiff } from '../plan/diff';
+import type { Plan } from '../plan/types';
+import type { Cluster } from '../spec/types';
+import { TASK_QUEUE } from '../temporal/task-queue';
+import { HAKUBE_CLUSTER, HAKUBE_PHASE } from '../workflows/defs';
+import type { ApplyInput } from '../workflows/apply';
+import type { DeployOptions } from '../workflows/proxies';
+import { lastAppliedSpec } from './applied';
+import { withAbsolutePaths } from './deploy';
+import { actionWorkflowId, assertUnlocked } from './lock';
+
+export interface ApplyPreview {
+  previous: Cluster;
+  diff: SpecDiff;
+  /** The difference in words (hosts, files per host, refusals). */
+  text: string;
+  /** Undefined when the difference is refused. */
+  plan?: Plan;
+}
+
+export async function previewApply(client: Client, spec: Cluster): Promise<ApplyPreview> {
+  const previous = await lastAppliedSpec(client, spec.metadata.name, true);
+  const next = withAbsolutePaths(spec);
+  const diff = diffSpecs(previous, next);
+  const text = diffText(diff, changedFiles(buildPlan(previous), buildPlan(next)));
+  return { previous, diff, text, plan: diff.refused.length ? undefined : buildApplyPlan(previous, next) };
+}
+
+/** Refuses (exit 2) what apply cannot change, before any host is touched. */
+export function assertApplicable(p: ApplyPreview): void {
+  if (p.diff.refused.length) throw new CliError(`apply refused, nothing was touched:\n${p.diff.refused.map((r) => `  ${r}`).join('\n')}`, EXIT.BAD_INPUT);
+}
+
+export async function startApply(client: Client, spec: Cluster, p: ApplyPreview, options?: DeployOptions): Promise<WorkflowHandle> {
+  assertApplicable(p);
+  const cluster = spec.metadata.name;
+  const workflowId = actionWorkflowId(cluster, 'apply');
+  await assertUnlocked(client, cluster, 'apply');
+  const input: ApplyInput = { spec: withAbsolutePaths(spec), previous: p.previous, options };
+  try {
+    return await client.workflow.start('applyCluster', {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: HAKUBE_CLUSTER, value: cluster },
+        { key: HAKUBE_PHASE, value: 'start' },
+      ],
+      staticSummary: `apply ${cluster}`,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`an apply of ${cluster} is already running (${workflowId})`, EXIT.BAD_INPUT);
+    throw err;
+  }
+}

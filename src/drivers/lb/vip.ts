@@ -1,0 +1,57 @@
+/**
+ * vip (the stacked runbook): haproxy and keepalived as static pods on every control plane;
+ * the VIP moves to a healthy one, haproxy spreads over every apiserver.
+ */
+import { HAPROXY_CFG, HAPROXY_MANIFEST, KEEPALIVED_CHECK, KEEPALIVED_CONF, KEEPALIVED_MANIFEST } from '../../render/paths';
+import { renderHaproxyCfg } from '../../render/haproxy';
+import { keepalivedPriorities, renderKeepalivedCheck, renderKeepalivedConf } from '../../render/keepalived';
+import { renderHaproxyManifest, renderKeepalivedManifest } from '../../render/static-pods';
+import { renderVipDrillScript } from '../../render/verify';
+import { renderVipTeardownScript } from '../../render/reset';
+import { controlPlanes } from '../../spec/topology';
+import type { Cluster } from '../../spec/types';
+import { file, runScript, script, step } from '../../phases/step';
+import type { LbDriver } from './types';
+
+/** haproxy config and its static pod; `without` leaves a control plane out of the backends. */
+export function haproxyFiles(c: Cluster, without?: string) {
+  const cfg = renderHaproxyCfg(c, without);
+  return [file(HAPROXY_CFG, cfg), file(HAPROXY_MANIFEST, renderHaproxyManifest(c, cfg), '0600')];
+}
+
+export const vip: LbDriver = {
+  proxy: 'haproxy',
+  skipReason: () => undefined,
+  holders: controlPlanes,
+  setupStep(c, h) {
+    const lb = c.spec.loadBalancer;
+    const me = keepalivedPriorities(c).find((p) => p.host === h.name);
+    const conf = renderKeepalivedConf(c, h);
+    const check = renderKeepalivedCheck(c);
+    const how = me && me.weight ? `weight -${me.weight}` : 'check failure = FAULT';
+    return step('lb', h.name, 'vip', `haproxy :${lb.port} + keepalived VIP ${lb.vip} (priority ${me?.priority}, ${how}${lb.keepalived.nopreempt ? ', nopreempt' : ''}) as static pods`, {
+      files: [
+        ...haproxyFiles(c),
+        file(KEEPALIVED_CONF, conf),
+        file(KEEPALIVED_CHECK, check, '0755'),
+        file(KEEPALIVED_MANIFEST, renderKeepalivedManifest(c, conf + check), '0600'),
+      ],
+    });
+  },
+  backendsStep: (c, h, phase, slug, title, without) => step(phase, h.name, slug, title, { files: haproxyFiles(c, without) }),
+  packages: () => [],
+  // haproxy/keepalived static pods are in place before a control plane joins.
+  preflightIgnores: (kind) => (kind === 'join-master' ? ['DirAvailable--etc-kubernetes-manifests'] : []),
+  verifySteps: (c, m0) => [
+    step('verify', m0.name, 'vip-failover', `VIP failover drill: keepalived stopped on the VIP holder, ${c.spec.loadBalancer.vip} must move and serve`, {
+      files: [script('verify-vip', renderVipDrillScript(c))],
+      commands: [runScript('verify-vip')],
+    }),
+  ],
+  operatorServer: () => undefined,
+  teardownStep: (c, h, phase) =>
+    step(phase, h.name, 'vip', `remove keepalived and haproxy, and the VIP ${c.spec.loadBalancer.vip} from ${c.spec.loadBalancer.interface}`, {
+      files: [script('vip-teardown', renderVipTeardownScript(c.spec.loadBalancer.vip ?? '', c.spec.loadBalancer.interface ?? ''))],
+      commands: [runScript('vip-teardown')],
+    }),
+};
