@@ -1,11 +1,6 @@
 /** `hakube apply -f cluster.yaml`: run the difference between the last applied spec and this one. */
 import type { Command } from 'commander';
-import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { loadSpec } from '../spec/load';
-import { webUiLink } from '../client/deploy';
-import { previewApply, startApply } from '../client/apply';
-import { exitCodeFor, follow } from '../client/follow';
-import { renderSummary } from '../client/summary';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
 import { EXIT } from './exit';
 
 interface ApplyFlags extends ConnectionFlags {
@@ -20,6 +15,12 @@ export function register(program: Command): void {
     .requiredOption('-f, --file <cluster.yaml>', 'cluster spec')
     .option('--plain', 'event lines instead of the live board, even on a terminal');
   addConnectionOptions(cmd).action(async (flags: ApplyFlags) => {
+    const { connectClient } = await import('../temporal/connection');
+    const { loadSpec } = await import('../spec/load');
+    const { webUiLink } = await import('../client/deploy');
+    const { previewApply, startApply } = await import('../client/apply');
+    const { exitCodeFor, follow } = await import('../client/follow');
+    const { renderSummary } = await import('../client/summary');
     const spec = loadSpec(flags.file);
     const client = await connectClient(flags);
     try {

@@ -1,7 +1,6 @@
 /** `hakube join-command CLUSTER [--control-plane]`: a fresh join line on stdout, nothing else there. */
 import type { Command } from 'commander';
-import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { joinCommandLine } from '../client/join-command';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
 import { writeStdout } from './plan';
 
 interface Flags extends ConnectionFlags {
@@ -15,6 +14,8 @@ export function register(program: Command): void {
     .argument('<cluster>', 'cluster name (metadata.name of its deployed spec)')
     .option('--control-plane', 'for a control plane: upload the certificates under a new key');
   addConnectionOptions(cmd).action(async (cluster: string, flags: Flags) => {
+    const { connectClient } = await import('../temporal/connection');
+    const { joinCommandLine } = await import('../client/join-command');
     const client = await connectClient(flags);
     try {
       const line = await joinCommandLine(client, cluster, !!flags.controlPlane);

@@ -1,12 +1,7 @@
 /** `hakube reset -f cluster.yaml [--yes] [--wipe-etcd]`: undo the cluster on every host, in reverse order. */
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { addConnectionOptions, connectClient, type ConnectionFlags } from '../temporal/connection';
-import { loadSpec } from '../spec/load';
-import { webUiLink } from '../client/deploy';
-import { startReset } from '../client/reset';
-import { exitCodeFor, follow } from '../client/follow';
-import { renderSummary } from '../client/summary';
+import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
 import { CliError, EXIT } from './exit';
 
 interface ResetFlags extends ConnectionFlags {
@@ -38,6 +33,12 @@ export function register(program: Command): void {
     .option('--wipe-etcd', 'also stop the external etcd cluster and delete its data')
     .option('--plain', 'event lines instead of the live board, even on a terminal');
   addConnectionOptions(cmd).action(async (flags: ResetFlags) => {
+    const { connectClient } = await import('../temporal/connection');
+    const { loadSpec } = await import('../spec/load');
+    const { webUiLink } = await import('../client/deploy');
+    const { startReset } = await import('../client/reset');
+    const { exitCodeFor, follow } = await import('../client/follow');
+    const { renderSummary } = await import('../client/summary');
     const spec = loadSpec(flags.file);
     if (!flags.yes) await confirm(spec.metadata.name, !!flags.wipeEtcd);
     const client = await connectClient(flags);

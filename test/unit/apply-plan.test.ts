@@ -72,7 +72,7 @@ test('removing a worker and a master: drained on master0, the member removed bef
   assert.deepEqual(p('drain').steps.map((s) => `${s.host}:${s.id.split('/')[2]}`), ['m1:drain-w2', 'm1:drain-m3']);
   assert.match(p('drain').steps[0].files[0].content, /kubectl --kubeconfig \/etc\/kubernetes\/admin\.conf"\n.*\n.*drain w2 --ignore-daemonsets --delete-emptydir-data --timeout=300s/);
   assert.deepEqual(p('remove-members').steps.map((s) => s.host), ['m1']);
-  assert.match(p('remove-members').steps[0].files[0].content, /NAME=m3/);
+  assert.match(p('remove-members').steps[0].files[0].content, /NAME='m3'/);
   assert.deepEqual(p('remove-hosts').hosts, ['w2', 'm3']);
   assert.match(p('remove-hosts').steps[1].files[0].content, /kubeadm reset -f/);
   assert.deepEqual(p('forget-nodes').steps.map((s) => s.commands[0].argv.slice(-3)), [['node', 'w2', '--ignore-not-found'], ['node', 'm3', '--ignore-not-found']]);
@@ -94,7 +94,9 @@ test('reset plan: workers, then masters with master0 last, then LB and VIP, exte
   const r = buildResetPlan(vip(), false);
   assert.deepEqual(r.phases.map((p) => [p.name, p.skipped]), [['reset-workers', false], ['reset-masters', false], ['reset-lb', false], ['reset-etcd', true]]);
   assert.deepEqual(r.phases[1].hosts, ['m3', 'm2', 'm1']);
-  assert.match(r.phases[2].steps[0].files[0].content, /ip addr del "\$a" dev eth0/);
+  const teardown = r.phases[2].steps[0].files[0].content;
+  assert.match(teardown, /^IFACE='eth0'$/m);
+  assert.match(teardown, /ip addr del "\$a" dev "\$IFACE"/);
   const lp = parseSpec(LP);
   assert.match(buildResetPlan(lp, false).phases[3].reason!, /kept \(pass --wipe-etcd/);
   const wiped = buildResetPlan(lp, true).phases[3];
