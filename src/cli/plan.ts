@@ -37,12 +37,11 @@ export function register(program: Command): void {
     .action(async (opts: PlanFlags) => {
       const { planJson, planText } = await import('../plan');
       const { actionRef, buildActionPlan } = await import('../plan/actions');
-      const { assertApplicable } = await import('../client/apply');
       const { loadSpec } = await import('../spec/load');
       const spec = loadSpec(opts.file);
       // apply's plan is the difference against the last applied spec, which Temporal holds.
       const preview = opts.action === 'apply' ? await applyPreview(spec, opts) : undefined;
-      if (preview && !preview.plan) assertApplicable(preview);
+      if (preview && !preview.plan) (await import('../client/apply')).assertApplicable(preview);
       const plan = preview?.plan ?? buildActionPlan(spec, actionRef(opts.action === 'reset' ? 'reset' : 'deploy', { wipeEtcd: opts.wipeEtcd }));
       const addresses = Object.fromEntries(spec.spec.hosts.map((h) => [h.name, h.address]));
       const text = planText(plan, { content: opts.content, hosts: opts.hosts, addresses });

@@ -74,7 +74,7 @@ test('removing a worker and a master: drained on master0, the member removed bef
   assert.deepEqual(p('remove-members').steps.map((s) => s.host), ['m1']);
   assert.match(p('remove-members').steps[0].files[0].content, /NAME='m3'/);
   assert.deepEqual(p('remove-hosts').hosts, ['w2', 'm3']);
-  assert.match(p('remove-hosts').steps[1].files[0].content, /kubeadm reset -f/);
+  assert.match(p('remove-hosts').steps[1].files[0].content, /'kubeadm' 'reset' '-f'/);
   assert.deepEqual(p('forget-nodes').steps.map((s) => s.commands[0].argv.slice(-3)), [['node', 'w2', '--ignore-not-found'], ['node', 'm3', '--ignore-not-found']]);
   const names = plan.phases.map((x) => x.name);
   assert.ok(names.indexOf('remove-members') < names.indexOf('remove-hosts') && names.indexOf('remove-hosts') < names.indexOf('lb'));
@@ -101,6 +101,6 @@ test('reset plan: workers, then masters with master0 last, then LB and VIP, exte
   assert.match(buildResetPlan(lp, false).phases[3].reason!, /kept \(pass --wipe-etcd/);
   const wiped = buildResetPlan(lp, true).phases[3];
   assert.equal(wiped.skipped, false);
-  assert.match(wiped.steps[0].files[0].content, /systemctl disable --now etcd/);
+  assert.match(wiped.steps[0].files[0].content, /systemctl disable --now 'etcd'/);
   assert.match(buildResetPlan(lp, false).phases[1].steps[0].files[0].content, /--skip-phases=remove-etcd-member/);
 });
