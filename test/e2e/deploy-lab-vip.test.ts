@@ -93,7 +93,7 @@ test('ha-vip deploys to a verified cluster; a join failing twice on m2 is retrie
     [`hakube/${cluster}/deploy`, [cluster, '"m1"', '"m2"']],
     [`hakube/${cluster}/deploy/join-master/m2/1`, [cluster, '"m2"', `"joinToken" : "${SECRET_PLACEHOLDER}"`, `"certificateKey" : "${SECRET_PLACEHOLDER}"`]],
   ] as const) {
-    const dom = renderedDom(`${ui}/${encodeURIComponent(id)}`);
+    const dom = await renderedDom(`${ui}/${encodeURIComponent(id)}`);
     const text = visibleText(dom);
     for (const n of names) assert.ok(text.includes(n), `${n} on the page of ${id}`);
     for (const secret of [token, token.split('.')[1], certKey, certKey.slice(0, 24)]) assert.ok(!dom.includes(secret), `a secret of this run on the page of ${id}`);

@@ -61,8 +61,8 @@ async function deploy(cluster: string, runEnv: NodeJS.ProcessEnv): Promise<void>
   }
 }
 
-function checkPage(url: string, mustShow: string[]): void {
-  const dom = renderedDom(url);
+async function checkPage(url: string, mustShow: string[]): Promise<void> {
+  const dom = await renderedDom(url);
   const text = visibleText(dom);
   for (const needle of mustShow) assert.ok(text.includes(needle), `${needle} is on ${url}`);
   for (const secret of [TOKEN, CERT_KEY, TOKEN.split('.')[1], CERT_KEY.slice(0, 24)]) {
@@ -78,9 +78,9 @@ for (const [mode, extra] of [
     const cluster = `webui-${mode}`;
     await deploy(cluster, { ...env, ...extra });
     const ui = `http://127.0.0.1:${ports.ui}/namespaces/default/workflows`;
-    checkPage(`${ui}/${encodeURIComponent(`hakube/${cluster}/deploy`)}`, [cluster, '"m1"', '"m2"', '10.30.12.203']);
+    await checkPage(`${ui}/${encodeURIComponent(`hakube/${cluster}/deploy`)}`, [cluster, '"m1"', '"m2"', '10.30.12.203']);
     // The child's input starts with its host and credentials: the placeholder proves the
     // codec server answered (sealed values never decode without it; whole payloads neither).
-    checkPage(`${ui}/${encodeURIComponent(`hakube/${cluster}/deploy/join-master/m2/1`)}`, [cluster, '"m2"', `"joinToken" : "${SECRET_PLACEHOLDER}"`, `"certificateKey" : "${SECRET_PLACEHOLDER}"`]);
+    await checkPage(`${ui}/${encodeURIComponent(`hakube/${cluster}/deploy/join-master/m2/1`)}`, [cluster, '"m2"', `"joinToken" : "${SECRET_PLACEHOLDER}"`, `"certificateKey" : "${SECRET_PLACEHOLDER}"`]);
   });
 }

@@ -2,11 +2,14 @@
  * Headless Chromium (Debian's package) for Web UI tests: the DOM of a page once the SPA has
  * loaded its data, and the text a reader sees in it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+
+const run = promisify(execFile);
 
 export function chromiumBinary(): string {
   for (const name of ['chromium', 'chromium-browser']) {
@@ -16,15 +19,19 @@ export function chromiumBinary(): string {
   throw new Error('headless Chromium is missing: run `npm run setup` (Debian package chromium)');
 }
 
-/** The page's DOM after its scripts ran; virtual time lets the SPA's fetches finish first. */
-export function renderedDom(url: string): string {
+/**
+ * The page's DOM after its scripts ran; virtual time lets the SPA's fetches finish first.
+ * Asynchronous on purpose: a codec server in this very process must keep answering meanwhile.
+ */
+export async function renderedDom(url: string): Promise<string> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'hakube-chromium-'));
   try {
-    return execFileSync(
+    const { stdout } = await run(
       chromiumBinary(),
       ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, '--virtual-time-budget=20000', '--dump-dom', url],
-      { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
+      { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
     );
+    return stdout;
   } finally {
     fs.rmSync(profile, { recursive: true, force: true });
   }
