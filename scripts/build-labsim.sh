@@ -25,7 +25,9 @@ mv -f "$out/labkube.new" "$out/labkube"
 for n in "${names[@]}"; do ln -sfn labkube "$out/$n"; done
 rm -f "$out/kube-apiserver" # once a simulator link
 for b in "${!real[@]}"; do
-  if [ -f "$bin/$b" ]; then
+  if [ -f "$bin/$b" ] && [ "$bin/$b" -ef "$out/${real[$b]}" ]; then
+    : # already this very file (a hard link from an earlier run)
+  elif [ -f "$bin/$b" ]; then
     # a hard link or copy, not a symlink: .tools/bin is not visible inside lab hosts at a stable path
     rm -f "$out/${real[$b]}.new"
     ln "$bin/$b" "$out/${real[$b]}.new" 2>/dev/null || cp -f "$bin/$b" "$out/${real[$b]}.new"
