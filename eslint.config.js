@@ -6,6 +6,8 @@ const { builtinModules } = require('node:module');
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 // The lab sits beside the product: the worker image has no lab/, so src/ never imports it.
 const noLab = { group: ['**/lab', '**/lab/**'], message: 'src/ must not import the lab (the launcher adds its commands).' };
+// Lower layers never import upper ones: only the CLI (and its entry) may import src/cli.
+const noCli = { group: ['**/cli', '**/cli/**'], message: 'only src/cli and src/starter.ts import src/cli; shared pieces such as src/exit.ts sit below it.' };
 
 module.exports = tseslint.config(
   { ignores: ['node_modules/**', '.tools/**', '.hakube/**', '.lab/**', 'dist/**', 'lab/sim/**/*.go'] },
@@ -20,6 +22,10 @@ module.exports = tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noLab, noCli] }] },
+  },
+  {
+    files: ['src/cli/**/*.ts', 'src/starter.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noLab] }] },
   },
   {
@@ -32,6 +38,7 @@ module.exports = tseslint.config(
           { group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'Import activities only as types (proxyActivities<typeof acts>).' },
           { group: ['**/ssh', '**/ssh/**', 'ssh2', 'pino'], message: 'Workflow code must not do I/O.' },
           noLab,
+          noCli,
         ],
       }],
     },

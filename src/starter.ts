@@ -5,7 +5,7 @@
  * in a checkout) come in as `extra`, so nothing here imports them.
  */
 import { Command, CommanderError } from 'commander';
-import { CliError, EXIT } from './cli/exit';
+import { CliError, EXIT } from './exit';
 import { registerCommands, type CommandGroup } from './cli/commands';
 
 export type { CommandGroup } from './cli/commands';

@@ -3,7 +3,7 @@
  * host is touched), the cluster's lock, and the apply run.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { CliError, EXIT } from '../cli/exit';
+import { CliError, EXIT } from '../exit';
 import { buildApplyPlan } from '../plan/actions';
 import { buildPlan } from '../plan/build';
 import { changedFiles, diffSpecs, diffText, type SpecDiff } from '../plan/diff';

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CliError } from '../cli/exit';
+import { CliError } from '../exit';
 import { hakubeHome, PROJECT_ROOT } from '../temporal/paths';
 
 export const workerPidFile = (env: NodeJS.ProcessEnv = process.env): string => path.join(hakubeHome(env), 'worker.pid');

@@ -3,7 +3,7 @@
  * failure) is on the server, so `hakube status` can still say how it ended.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { EXIT, type ExitCode } from '../cli/exit';
+import { EXIT, type ExitCode } from '../exit';
 import type { DeployResult } from '../workflows/defs';
 import { saveKubeconfig } from './kubeconfig';
 import { renderVerification } from './summary';

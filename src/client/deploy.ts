@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { CliError, EXIT } from '../cli/exit';
+import { CliError, EXIT } from '../exit';
 import type { Cluster } from '../spec/types';
 import { TASK_QUEUE } from '../temporal/task-queue';
 import { deployWorkflowId, HAKUBE_CLUSTER, HAKUBE_PHASE, progressQuery, type Progress } from '../workflows/defs';

@@ -4,7 +4,7 @@
  * reads well in CI logs.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { EXIT, type ExitCode } from '../cli/exit';
+import { EXIT, type ExitCode } from '../exit';
 import type { Progress } from '../workflows/defs';
 import { queryProgress } from './deploy';
 import { withLiveSteps } from './live';

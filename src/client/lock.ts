@@ -6,7 +6,7 @@
  * different actions within the same second may both pass, which the id policy cannot catch.
  */
 import type { Client } from '@temporalio/client';
-import { CliError, EXIT } from '../cli/exit';
+import { CliError, EXIT } from '../exit';
 
 /** The workflow type of each locking action. */
 export const ACTION_WORKFLOWS = { deploy: 'deployCluster', apply: 'applyCluster', reset: 'resetCluster' } as const;

@@ -1,6 +1,6 @@
 /** Client side of a reset: take the cluster's lock and start its reset run. */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { CliError, EXIT } from '../cli/exit';
+import { CliError, EXIT } from '../exit';
 import type { Cluster } from '../spec/types';
 import { TASK_QUEUE } from '../temporal/task-queue';
 import { HAKUBE_CLUSTER, HAKUBE_PHASE } from '../workflows/defs';

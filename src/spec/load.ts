@@ -3,7 +3,7 @@
  * workflow code imports parse.ts and the planner, never this.
  */
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { CliError, EXIT } from '../cli/exit';
+import { CliError, EXIT } from '../exit';
 import { MAX_SPEC_BYTES, parseSpec, SpecError } from './parse';
 import type { Cluster } from './types';
 

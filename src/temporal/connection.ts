@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
-import { CliError, EXIT } from '../cli/exit';
+import { CliError, EXIT } from '../exit';
 import { createDataConverter } from './data-converter';
 import type { ConnectionFlags } from './connection-flags';
 

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CliError } from '../../cli/exit';
+import { CliError } from '../../exit';
 
 const DAYS_CA = '3650';
 const DAYS_LEAF = '825';

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CliError, EXIT } from '../../cli/exit';
+import { CliError, EXIT } from '../../exit';
 import { hakubeHome, PROJECT_ROOT } from '../paths';
 
 export interface ClusterFlags {

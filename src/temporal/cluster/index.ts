@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CliError } from '../../cli/exit';
+import { CliError } from '../../exit';
 import { ensureCertificates } from './certs';
 import { frontendAddress, type ClusterConfig } from './config';
 import { PG_USER, pgPassword, postgresPid, startPostgres, stopPostgres } from './postgres';

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CliError } from '../../cli/exit';
+import { CliError } from '../../exit';
 import type { ClusterConfig } from './config';
 import { alive } from './process';
 
