@@ -7,18 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CliError } from '../exit';
 import { hakubeHome, PROJECT_ROOT } from '../temporal/paths';
+import { alive, stopPid } from '../temporal/pids';
 
 export const workerPidFile = (env: NodeJS.ProcessEnv = process.env): string => path.join(hakubeHome(env), 'worker.pid');
 export const workerLogFile = (env: NodeJS.ProcessEnv = process.env): string => path.join(hakubeHome(env), 'worker.log');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The recorded worker pid, if that process still runs our worker (not a reused pid). */
 export function runningWorker(env: NodeJS.ProcessEnv = process.env): number | undefined {
@@ -72,9 +64,6 @@ export async function startBackgroundWorker(env: NodeJS.ProcessEnv = process.env
 
 export async function stopBackgroundWorker(pid: number, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!alive(pid)) return;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 40_000;
-  while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 200));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  await stopPid(pid, 40_000);
   fs.rmSync(workerPidFile(env), { force: true });
 }

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { createCodecServer, type CodecServerOptions } from './codec-server';
 import { devServerConfig, uiUrl, type DevServerConfig } from './devserver';
 import { PROJECT_ROOT } from './paths';
+import { alive, pidFromFile, stopPid } from './pids';
 
 /** The UI's origins as a browser names them: the configured address, and localhost for loopback. */
 export function uiOrigins(cfg: DevServerConfig): string[] {
@@ -107,45 +108,12 @@ async function spawnCodec(cfg: DevServerConfig, env: NodeJS.ProcessEnv): Promise
 export async function stopCodecBackground(cfg: DevServerConfig): Promise<number | undefined> {
   const pid = readPid(cfg);
   if (pid === undefined) return undefined;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && alive(pid)) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  await stopPid(pid, 10_000);
   fs.rmSync(pidFile(cfg), { force: true });
   return pid;
 }
 
+
 function readPid(cfg: DevServerConfig): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(pidFile(cfg), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid) || !isCodecServer(pid)) {
-    fs.rmSync(pidFile(cfg), { force: true });
-    return undefined;
-  }
-  return pid;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-function isCodecServer(pid: number): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('codec-server');
-  } catch {
-    return true;
-  }
+  return pidFromFile(pidFile(cfg), (argv) => argv.includes('codec-server'));
 }

@@ -12,6 +12,7 @@ import { tcpProbe } from './connection';
 import { hakubeHome, PROJECT_ROOT } from './paths';
 
 import { SEARCH_ATTRIBUTE_KEYS } from './search-attributes';
+import { alive, pidFromFile, stopPid } from './pids';
 
 // Temporal CLI spells the type "Keyword" where the SDK says KEYWORD.
 const cliType = (t: string): string => t.charAt(0) + t.slice(1).toLowerCase();
@@ -224,11 +225,7 @@ async function waitUntilAnswers(cfg: DevServerConfig, gaveUp: () => boolean, wai
 export async function stopBackground(cfg: DevServerConfig, waitMs = 15_000): Promise<number | undefined> {
   const pid = readPid(cfg);
   if (pid === undefined) return undefined;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline && alive(pid)) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-  while (alive(pid)) await sleep(50);
+  await stopPid(pid, waitMs);
   fs.rmSync(pidFile(cfg), { force: true });
   return pid;
 }
@@ -252,45 +249,6 @@ export async function ensureDevServer(flags: DevServerFlags = {}, env: NodeJS.Pr
   return address(cfg);
 }
 
-/** The pid in the pid file if that process is alive and is still a Temporal server. */
-function readPid(cfg: DevServerConfig): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(pidFile(cfg), 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid) || !isTemporal(pid, cfg)) {
-    // Stale: the server died or the pid was reused by something that is not ours.
-    fs.rmSync(pidFile(cfg), { force: true });
-    return undefined;
-  }
-  return pid;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie still "exists" until reaped; count it as gone.
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-function isTemporal(pid: number, cfg: DevServerConfig): boolean {
-  try {
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes('start-dev') && argv.some((a) => a.startsWith(cfg.home));
-  } catch {
-    return true; // no /proc: trust the pid file
-  }
-}
-
 function lastLine(file: string): string {
   try {
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
@@ -301,3 +259,8 @@ function lastLine(file: string): string {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The pid in the pid file if that process is alive and is still this home's Temporal server. */
+function readPid(cfg: DevServerConfig): number | undefined {
+  return pidFromFile(pidFile(cfg), (argv) => argv.includes('start-dev') && argv.some((a) => a.startsWith(cfg.home)));
+}

@@ -4,6 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { alive, pidFromFile, stopPid } from '../pids';
+
+export { alive, stopPid };
 
 export interface Detached {
   binary: string;
@@ -31,54 +34,6 @@ export function spawnDetached(d: Detached): { pid: number; exited: () => string 
   }
 }
 
-/** The pid in `pidFile` if that process is alive and still runs `binary`; a stale file is removed. */
-export function runningPid(pidFile: string, binary: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-  if (Number.isInteger(pid) && pid > 0 && alive(pid) && runs(pid, binary)) return pid;
-  fs.rmSync(pidFile, { force: true });
-  return undefined;
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie still "exists" until its parent reaps it: count it as gone.
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-function runs(pid: number, binary: string): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === binary;
-  } catch {
-    return true; // no /proc: trust the pid file
-  }
-}
-
-/** SIGTERM, then SIGKILL after `waitMs`; resolves once the process is gone. */
-export async function stopPid(pid: number, waitMs = 20_000): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline && alive(pid)) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-  while (alive(pid)) await sleep(50);
-}
-
 export function lastLines(file: string, n = 3): string {
   try {
     return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ').slice(0, 600);
@@ -88,3 +43,8 @@ export function lastLines(file: string, n = 3): string {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The pid in `pidFile` if that process is alive and still runs `binary`; a stale file is removed. */
+export function runningPid(pidFile: string, binary: string): number | undefined {
+  return pidFromFile(pidFile, (argv) => argv[0] === binary);
+}
