@@ -10,7 +10,7 @@ import type { PlannedFile, PlannedStep } from '../plan/types';
 import { cmd, file, kubectl, longCmd, runScript, script, scriptPath, step } from './step';
 import type { PhaseModule } from './types';
 
-/** Files every control plane needs before kubeadm runs there (seed 000: the audit policy). */
+/** Files every control plane needs before kubeadm runs there (the audit policy the apiserver's flags name). */
 export function controlPlaneFiles(c: Cluster): PlannedFile[] {
   return c.spec.apiServer.audit.enabled ? [file(AUDIT_POLICY, renderAuditPolicy(c))] : [];
 }

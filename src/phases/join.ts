@@ -1,6 +1,6 @@
 /**
  * join-masters and join-workers. Masters join one at a time in file order (each stacked join
- * grows etcd, and two members losing one loses quorum: seed 000's warning); workers join in
+ * grows etcd, and two members losing one loses quorum); workers join in
  * bounded parallel. Secrets come as runtime values, filled into a 0600 JoinConfiguration that
  * exists only while the join runs: never on argv, where the host's process list would show them.
  */

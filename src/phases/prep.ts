@@ -1,5 +1,5 @@
 /**
- * prep: every host gets what kubeadm expects before it runs (seed 000 section 3, seed 001's
+ * prep: every host gets what kubeadm expects before it runs (the host-preparation runbook steps, and the
  * warnings). Hosts are independent here, so they are prepared in parallel.
  */
 import { MODULES_FILE, SYSCTL_FILE } from '../render/paths';

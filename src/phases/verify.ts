@@ -1,7 +1,7 @@
 /**
  * verify: the checks the seeds run by hand. Nodes Ready, etcd healthy with every member,
  * apiserver healthz through the LB from every node, and per topology the VIP failover drill
- * (seed 001) or a test deployment and service (seed 000).
+ * (behind a VIP) or a test deployment and service (behind local proxies).
  */
 import { etcdDriver } from '../drivers/etcd';
 import { lbDriver } from '../drivers/lb';

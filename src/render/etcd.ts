@@ -1,5 +1,5 @@
 /**
- * The external etcd cluster of seed 000: a YAML config and a systemd unit per member, and one
+ * The external etcd cluster: a YAML config and a systemd unit per member, and one
  * openssl script run on the first member that makes the CA and every certificate (member
  * server/peer certs, the apiserver's client cert). The other hosts copy theirs from there.
  */

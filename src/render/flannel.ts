@@ -1,5 +1,5 @@
 /**
- * flannel's manifest (seed 000 section 5.4) with the cluster's pod subnet and backend
+ * flannel's manifest (the upstream kube-flannel manifest) with the cluster's pod subnet and backend
  * (host-gw by default: hosts share an L2 segment, no encapsulation).
  */
 import type { Cluster } from '../spec/types';

@@ -1,10 +1,10 @@
 /**
- * keepalived for the VIP (seed 001), with its priority arithmetic done for the user.
+ * keepalived for the VIP, with its priority arithmetic done for the user.
  *
  * Control plane i (file order, from 0) gets priority base - i*step. When its check script
  * fails, its priority drops by `weight`: to fall below every healthy backup, even the lowest
  * (base - (n-1)*step), weight must exceed the spread (n-1)*step, so weight = spread + 1.
- * That demotion only moves the VIP if backups may preempt. With nopreempt (seed 001's
+ * That demotion only moves the VIP if backups may preempt. With nopreempt (the runbook's
  * "non-preemptive" mode, so a recovered master does not steal the VIP back) a lower master is
  * never preempted, so there a failing check puts the instance in FAULT (weight 0), which
  * releases the VIP at once.
@@ -75,7 +75,7 @@ ${peers.map((p) => `        ${p.address}`).join('\n')}
 export function renderKeepalivedCheck(c: Cluster): string {
   const lb = c.spec.loadBalancer;
   return `#!/bin/sh
-# Rendered by hakube: keepalived's health check for cluster ${c.metadata.name} (seed 001).
+# Rendered by hakube: keepalived's health check for cluster ${c.metadata.name} (VIP).
 PORT=${q(String(lb.port))}
 VIP=${q(lb.vip ?? '')}
 

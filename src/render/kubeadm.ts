@@ -1,7 +1,7 @@
 /**
  * kubeadm's config (API kubeadm.k8s.io/v1beta4, Kubernetes 1.31+) for `kubeadm init` on
  * master0: InitConfiguration + ClusterConfiguration + KubeletConfiguration +
- * KubeProxyConfiguration, following seed 000's kubeadm.yaml and seed 001's lessons; and the
+ * KubeProxyConfiguration, following the runbooks' kubeadm.yaml and their lessons; and the
  * JoinConfiguration for each joining node. Joins take their secrets (bootstrap token, CA hash,
  * certificate key) from that file, never from argv, where `ps` on the host would show them; kubeadm
  * refuses --token/--control-plane next to --config, so everything but --ignore-preflight-errors
@@ -103,7 +103,7 @@ export function renderKubeadmConfig(c: Cluster): string {
   const logDir = audit.logPath.replace(/\/[^/]*$/, '') || '/';
 
   const nodeRegistration: Record<string, unknown> = { name: m0.name };
-  // No taints at all lets ordinary pods run on master0 (seed 000's untaint), without a later step.
+  // No taints at all lets ordinary pods run on master0 (the runbook's untaint), without a later step.
   if (s.controlPlane.untaint) nodeRegistration.taints = [];
 
   const init = {

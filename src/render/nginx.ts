@@ -14,7 +14,7 @@ export function renderNginxConf(c: Cluster, without?: string): string {
     .filter((h) => h.name !== without)
     .map((h) => `        server ${h.address}:${lb.apiserverBindPort} max_fails=2 fail_timeout=10s; # ${h.name}`)
     .join('\n');
-  return `# Rendered by hakube: L4 proxy to the apiservers of cluster ${c.metadata.name} (seed 000).
+  return `# Rendered by hakube: L4 proxy to the apiservers of cluster ${c.metadata.name}.
 # The stream module is dynamic on Debian/Ubuntu (libnginx-mod-stream) and RHEL (nginx-mod-stream):
 # load it the way the distro does; a glob that matches nothing is fine where it is built in.
 include /etc/nginx/modules-enabled/*.conf;
@@ -38,7 +38,7 @@ ${servers}
         listen 127.0.0.1:${lb.port};
         proxy_pass kube_apiserver;
         proxy_connect_timeout 2s;
-        # Long enough for kubectl exec/logs -f sessions (seed 001's lesson about 20s timeouts).
+        # Long enough for kubectl exec/logs -f sessions (20 s timeouts cut them).
         proxy_timeout ${lb.proxyTimeout};
     }
 }
@@ -46,7 +46,7 @@ ${servers}
 }
 
 export function renderNginxUnit(): string {
-  return `# Rendered by hakube: the local apiserver proxy (seed 000), started before kubeadm on every node.
+  return `# Rendered by hakube: the local apiserver proxy, started before kubeadm on every node.
 [Unit]
 Description=Kubernetes apiserver L4 proxy (nginx)
 After=network-online.target

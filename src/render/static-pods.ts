@@ -1,5 +1,5 @@
 /**
- * haproxy and keepalived as static pods on each control plane (seed 001), so the kubelet keeps
+ * haproxy and keepalived as static pods on each control plane, so the kubelet keeps
  * them running and moving a manifest away stops them. The config files are mounted at the same
  * path inside the container as on the host, and the commands name the config explicitly, so
  * any image that ships the binary works.

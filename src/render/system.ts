@@ -1,5 +1,5 @@
 /**
- * Host preparation (seed 000 section 3, seed 001 warnings): sysctls, kernel modules for ipvs,
+ * Host preparation (the runbooks' preparation steps and warnings): sysctls, kernel modules for ipvs,
  * containerd with the systemd cgroup driver, packages installed only when missing, the kubelet
  * drop-in kubeadm needs, and small helper scripts that make unit restarts idempotent.
  */
@@ -84,7 +84,7 @@ fi
 export function renderContainerdScript(c: Cluster): string {
   const systemd = c.spec.kubelet.cgroupDriver === 'systemd';
   return `#!/bin/sh
-# Rendered by hakube: containerd with the ${c.spec.kubelet.cgroupDriver} cgroup driver (seed 000/001: kubelet and runtime must agree).
+# Rendered by hakube: containerd with the ${c.spec.kubelet.cgroupDriver} cgroup driver (kubelet and runtime must agree).
 set -eu
 command -v containerd >/dev/null 2>&1 || { echo "containerd is not installed; install it (e.g. apt-get install containerd) and rerun" >&2; exit 1; }
 CFG=/etc/containerd/config.toml

@@ -91,11 +91,11 @@ export function renderTestWorkload(c: Cluster): string {
 /**
  * Seed 000's test deployment and service, checked through the API: both created and readable,
  * then removed. Rollout is not awaited: its image may be unreachable from a private network
- * (seed 001's registry warning), and that is not the cluster's fault.
+ * (images pulled from a registry the hosts may not reach), and that is not the cluster's fault.
  */
 export function renderTestWorkloadScript(c: Cluster, manifest: string): string {
   return `#!/bin/sh
-# Rendered by hakube: seed 000's test deployment and service on ${c.metadata.name}; removed again after.
+# Rendered by hakube: the test deployment and service on ${c.metadata.name}; removed again after.
 set -e
 trap '${K} delete -f ${manifest} --ignore-not-found >/dev/null 2>&1' EXIT
 ${K} apply -f ${manifest}

@@ -79,7 +79,7 @@ const etcd = z.strictObject({
   topology: z.enum(ETCD_TOPOLOGIES, { error: 'is not an etcd topology; use stacked or external' }).default('stacked'),
   /** Where members keep their data (kubeadm's local etcd when stacked, the etcd unit when external). */
   dataDir: hostPath.default('/var/lib/etcd'),
-  /** Milliseconds; seed 001 suggests longer ones on slow networks (e.g. 1000/5000). */
+  /** Milliseconds; slow networks want longer ones (e.g. 1000/5000). */
   heartbeatInterval: z.number().int().min(10).default(100),
   electionTimeout: z.number().int().min(100).default(1000),
   quotaBackendBytes: z.number().int().min(0).default(8589934592),
@@ -99,7 +99,7 @@ const keepalived = z.strictObject({
 
 const haproxy = z.strictObject({
   timeoutConnect: duration.default('10s'),
-  /** Long, so `kubectl exec`/`logs -f` sessions survive idle periods (seed 001: 20s cut them). */
+  /** Long, so `kubectl exec`/`logs -f` sessions survive idle periods (20 s timeouts cut them). */
   timeoutClient: duration.default('4h'),
   timeoutServer: duration.default('4h'),
   timeoutCheck: duration.default('10s'),
@@ -144,7 +144,7 @@ const cni = z.strictObject({
 
 const audit = z.strictObject({
   enabled: z.boolean().default(true),
-  /** An audit.k8s.io/v1 Policy document; default logs every request at Metadata level (seed 000). */
+  /** An audit.k8s.io/v1 Policy document; default logs every request at Metadata level. */
   policy: z.string().max(256 * 1024, { error: 'is longer than 256 KiB' }).optional(),
   logPath: hostPath.default('/var/log/kubernetes/audit/audit.log'),
   maxAge: z.number().int().min(0).default(20),
@@ -159,13 +159,13 @@ const kubelet = z.strictObject({
   evictionSoftGracePeriod: z.record(evictionSignal, goDuration).default({ 'memory.available': '1m', 'nodefs.available': '3m', 'nodefs.inodesFree': '1m', 'imagefs.available': '3m' }),
   evictionMaxPodGracePeriod: z.number().int().min(0).default(30),
   kubeReserved: z.record(resourceName, quantity).default({ cpu: '200m', memory: '256Mi' }),
-  /** Container log limits (seed 000: unbounded apiserver logs fill disks). */
+  /** Container log limits (unbounded apiserver logs fill disks). */
   containerLogMaxSize: quantity.default('50Mi'),
   containerLogMaxFiles: z.number().int().min(2).default(5),
 });
 
 const system = z.strictObject({
-  /** off: swapoff now and comment swap out of /etc/fstab. allow: kubelet tolerates swap (seed 000). */
+  /** off: swapoff now and comment swap out of /etc/fstab. allow: kubelet tolerates swap (failSwapOn: false). */
   swap: z.enum(['off', 'allow'], { error: 'is not a swap policy; use off or allow' }).default('off'),
   sysctls: z.record(sysctlKey, sysctlValue).default({
     'net.ipv4.ip_forward': '1',
@@ -208,7 +208,7 @@ export const ClusterSchema = z
       system: system.prefault({}),
       controlPlane: z
         .strictObject({
-          /** Let ordinary pods run on control planes (seed 000 removes the taint). */
+          /** Let ordinary pods run on control planes (the control-plane taint is removed). */
           untaint: z.boolean().default(false),
         })
         .prefault({}),

@@ -25,7 +25,7 @@ const DEFAULT_PORTS: Record<ParsedLb['type'], { port: number; apiserverBindPort:
 
 /**
  * A VRRP router id derived from the cluster name: clusters sharing a subnet get different ids
- * without anyone picking one (seed 001 asks for a random id), yet every plan of the same spec
+ * without anyone picking one (VRRP wants an id no other cluster on the segment uses), yet every plan of the same spec
  * agrees. FNV-1a, folded into 1..255.
  */
 export function defaultVirtualRouterId(clusterName: string): number {

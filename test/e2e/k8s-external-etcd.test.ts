@@ -29,7 +29,7 @@ async function etcdPki(dir: string, addresses: string[]): Promise<void> {
   await o(['x509', '-req', '-in', 'etcd.csr', '-CA', 'etcd-root-ca.pem', '-CAkey', 'etcd-root-ca-key.pem', '-CAcreateserial', '-out', 'etcd.pem', '-days', '2', '-extfile', 'etcd.ext']);
 }
 
-describe('seed 000 by hand: external etcd, nginx on every node, apiserver on 5443', () => {
+describe('the external-etcd runbook by hand: external etcd, nginx on every node, apiserver on 5443', () => {
   let lab: TestLab;
   const a = (h: string) => lab.address[h];
 

@@ -58,7 +58,7 @@ describe('a failed control-plane join on master2, then kubeadm reset -f there', 
     assert.deepEqual(runs.map((x) => x.action), ['fail']);
   });
 
-  it('shows seed 000\'s pitfall for real: with two stacked members, losing the second takes master0 down', async () => {
+  it('shows the stacked-etcd pitfall for real: with two stacked members, losing the second takes master0 down', async () => {
     // master1 is a voting member now: kill its etcd and keep it from coming back
     await lab.fault('master1', 'command', 'etcd', '--fail');
     await lab.fault('master1', 'kill-etcd');

@@ -11,7 +11,7 @@ import { ADMIN, commandRuns, fixture, joinCommands, nodeStatuses, ok, prepHost, 
 
 const MASTERS = ['master0', 'master1', 'master2'];
 
-describe('seed 001 by hand: stacked etcd behind a keepalived/haproxy VIP', () => {
+describe('the VIP runbook by hand: stacked etcd behind a keepalived/haproxy VIP', () => {
   let lab: TestLab;
   let vip: string;
 

@@ -69,7 +69,7 @@ function commonInvariants(plan: Plan): void {
   }
 }
 
-test('plan --json, seed 001 example: VIP, stacked etcd', () => {
+test('plan --json, the VIP example: VIP, stacked etcd', () => {
   const plan = planJsonOf('ha-vip');
   commonInvariants(plan);
   assert.equal(plan.cluster, 'ha-vip');
@@ -106,7 +106,7 @@ test('plan --json, seed 001 example: VIP, stacked etcd', () => {
   assert.ok(!phase('verify').steps.some((s) => s.id.endsWith('/test-workload')));
 });
 
-test('plan --json, seed 000 example: external etcd, nginx on every node', () => {
+test('plan --json, the local-proxy example: external etcd, nginx on every node', () => {
   const plan = planJsonOf('ha-local-proxy');
   commonInvariants(plan);
   const phase = (n: string) => plan.phases.find((p) => p.name === n)!;

@@ -55,7 +55,7 @@ function golden(example: string, name: string, actual: string): void {
 const vip = load('ha-vip');
 const lp = load('ha-local-proxy');
 
-test('golden: seed 001 topology (stacked etcd, VIP)', () => {
+test('golden: the VIP topology (stacked etcd, VIP)', () => {
   const m1 = hostByName(vip, 'm1');
   const m2 = hostByName(vip, 'm2');
   const cfg = renderHaproxyCfg(vip);
@@ -85,7 +85,7 @@ test('golden: seed 001 topology (stacked etcd, VIP)', () => {
   for (const [name, content] of Object.entries(files)) golden('ha-vip', name, content);
 });
 
-test('golden: seed 000 topology (external etcd, nginx local proxy)', () => {
+test('golden: the local-proxy topology (external etcd, nginx local proxy)', () => {
   const k1 = hostByName(lp, 'k1');
   const files: Record<string, string> = {
     'kubeadm.yaml': renderKubeadmConfig(lp),

@@ -75,7 +75,7 @@ test('defaults: ports by LB type and a deterministic router id', () => {
   assert.equal(c.spec.kubernetesVersion, 'v1.34.1');
 });
 
-test('host name not a DNS-1123 label (seed 001 HCITos_cvm)', () => {
+test('host name not a DNS-1123 label (e.g. HCITos_cvm)', () => {
   const s = base();
   s.spec.hosts.push({ name: 'HCITos_cvm', address: '10.0.0.22', roles: ['worker'] });
   expectProblem(s, 'spec.hosts[3].name: "HCITos_cvm" is not a DNS-1123 label', "use lowercase letters, digits and '-'");

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rendered by hakube: seed 000's test deployment and service on ha-local-proxy; removed again after.
+# Rendered by hakube: the test deployment and service on ha-local-proxy; removed again after.
 set -e
 trap 'kubectl --kubeconfig /etc/kubernetes/admin.conf delete -f /etc/hakube/verify-workload.yaml --ignore-not-found >/dev/null 2>&1' EXIT
 kubectl --kubeconfig /etc/kubernetes/admin.conf apply -f /etc/hakube/verify-workload.yaml

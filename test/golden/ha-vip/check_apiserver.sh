@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rendered by hakube: keepalived's health check for cluster ha-vip (seed 001).
+# Rendered by hakube: keepalived's health check for cluster ha-vip (VIP).
 PORT='8443'
 VIP='10.30.12.249'
 

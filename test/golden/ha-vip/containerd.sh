@@ -1,5 +1,5 @@
 #!/bin/sh
-# Rendered by hakube: containerd with the systemd cgroup driver (seed 000/001: kubelet and runtime must agree).
+# Rendered by hakube: containerd with the systemd cgroup driver (kubelet and runtime must agree).
 set -eu
 command -v containerd >/dev/null 2>&1 || { echo "containerd is not installed; install it (e.g. apt-get install containerd) and rerun" >&2; exit 1; }
 CFG=/etc/containerd/config.toml
