@@ -6,7 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { PlannedStep } from '../plan/types';
-import { executeStep, type SshPool } from '../ssh';
+import { executeStep, type SshPool, type SshTarget } from '../ssh';
 import { reveal } from '../temporal/secret';
 import type { HostPhaseHeartbeat, HostPhaseInput, HostPhaseResult, RuntimeSecrets, StepOutcome } from './types';
 import { stepFailure } from './failure';
@@ -40,8 +40,17 @@ async function withCopiedFiles(pool: SshPool, spec: Cluster, step: PlannedStep):
   return { ...step, files };
 }
 
-/** Runs `steps` on their hosts in order, heartbeating; shared by the forward and compensation activities. */
-export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[], runtime: RuntimeSecrets | undefined): Promise<StepOutcome[]> {
+/**
+ * Runs `steps` on their hosts in order, heartbeating; shared by the forward and compensation
+ * activities. `reach` turns a host name into its SSH target (by default from the admitted spec).
+ */
+export async function runSteps(
+  pool: SshPool,
+  spec: Cluster,
+  steps: PlannedStep[],
+  runtime: RuntimeSecrets | undefined,
+  reach: (host: string) => SshTarget = (host) => targetFor(spec, host),
+): Promise<StepOutcome[]> {
   const ctx = Context.current();
   const attempt = ctx.info.attempt;
   const prev = ctx.info.heartbeatDetails as HostPhaseHeartbeat | undefined;
@@ -68,7 +77,7 @@ export async function runSteps(pool: SshPool, spec: Cluster, steps: PlannedStep[
       beat.now();
       let tail = '';
       try {
-        const conn = await pool.get(targetFor(spec, step.host));
+        const conn = await pool.get(reach(step.host));
         const r = await executeStep(conn, await withCopiedFiles(pool, spec, step), values, {
           signal,
           owner: ctx.info.workflowExecution?.runId ?? 'hakube',

@@ -378,10 +378,9 @@ describe('activity heartbeats', () => {
     const local = await startProxy(sshd.port);
     const known = join(sshd.dir, 'known_hosts_hb');
     writeFileSync(known, sshd.hostKeys.map((k) => `[127.0.0.1]:${local.port} ${k}\n`).join(''));
-    const spec = {
-      metadata: { name: 'hb' },
-      spec: { hosts: [{ name: 'k1', address: '127.0.0.1' }], ssh: { port: local.port, user: 'root', privateKeyPath: sshd.clientKeyPath, knownHostsPath: known } },
-    } as unknown as Cluster;
+    // A spec may not name loopback, so the steps reach this test's sshd through `reach`.
+    const spec = { metadata: { name: 'hb' }, spec: { hosts: [{ name: 'k1', address: '127.0.0.1' }] } } as unknown as Cluster;
+    const reach = (): SshTarget => ({ host: 'k1', address: '127.0.0.1', port: local.port, user: 'root', privateKeyPath: sshd.clientKeyPath, knownHostsPath: known });
     const quiet = (id: string, seconds: number): PlannedStep => ({ id, phase: 'prep', host: 'k1', title: id, files: [], commands: [{ argv: ['sleep', String(seconds)] }], timeoutSeconds: 120 });
     const pool = newPool();
 
@@ -389,7 +388,7 @@ describe('activity heartbeats', () => {
     const env = new MockActivityEnvironment({ attempt: 1 });
     env.on('heartbeat', () => beats.push(Date.now()));
     const t0 = Date.now();
-    await env.run(runSteps, pool, spec, [quiet('prep/k1/quiet', 10)], undefined);
+    await env.run(runSteps, pool, spec, [quiet('prep/k1/quiet', 10)], undefined, reach);
     const during = beats.filter((t) => t > t0 + 2_000 && t < Date.now() - 500);
     assert.ok(during.length >= 2, `a quiet 10 s command beat ${during.length} times in between`);
 
@@ -397,7 +396,7 @@ describe('activity heartbeats', () => {
     const silent: number[] = [];
     const env2 = new MockActivityEnvironment({ attempt: 1 });
     env2.on('heartbeat', () => silent.push(Date.now()));
-    const run = env2.run(runSteps, pool, spec, [quiet('prep/k1/cut-off', 90)], undefined);
+    const run = env2.run(runSteps, pool, spec, [quiet('prep/k1/cut-off', 90)], undefined, reach);
     await sleep(4_000);
     const silencedAt = Date.now();
     local.silence();
