@@ -74,10 +74,14 @@ describe('the VIP runbook by hand: stacked etcd behind a keepalived/haproxy VIP'
       assert.deepEqual(nodeStatuses(r.stdout), { master0: 'Ready', master1: 'Ready', master2: 'Ready' }, `${m}:\n${r.stdout}`);
       assert.match(r.stdout, /master1\s+Ready\s+control-plane\s/);
     }
-    const pods = await ok(lab, 'master1', `${ADMIN} get pods -A`);
-    for (const p of ['etcd', 'kube-apiserver', 'haproxy', 'keepalived']) {
-      for (const m of MASTERS) assert.match(pods.stdout, new RegExp(`kube-system\\s+${p}-${m}\\s+1/1\\s+Running`), pods.stdout);
+    // The last master's static pods turn Ready as their readiness probes pass: give them a minute.
+    const want = ['etcd', 'kube-apiserver', 'haproxy', 'keepalived'].flatMap((p) => MASTERS.map((m) => new RegExp(`kube-system\\s+${p}-${m}\\s+1/1\\s+Running`)));
+    let pods = await ok(lab, 'master1', `${ADMIN} get pods -A`);
+    for (let i = 0; i < 60 && !want.every((re) => re.test(pods.stdout)); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      pods = await ok(lab, 'master1', `${ADMIN} get pods -A`);
     }
+    for (const re of want) assert.match(pods.stdout, re, pods.stdout);
   });
 
   it('serves the API through the VIP held by exactly one master, which moves when its keepalived pod goes', async () => {
