@@ -376,6 +376,8 @@ describe('steps', () => {
 describe('activity heartbeats', () => {
   it('come from progress: a quiet command beats on host probes, and a silent host stops them', async () => {
     const local = await startProxy(sshd.port);
+    // A failed assertion must not leave the proxy holding the test process open.
+    after(() => local.close());
     const known = join(sshd.dir, 'known_hosts_hb');
     writeFileSync(known, sshd.hostKeys.map((k) => `[127.0.0.1]:${local.port} ${k}\n`).join(''));
     // A spec may not name loopback, so the steps reach this test's sshd through `reach`.
@@ -406,6 +408,5 @@ describe('activity heartbeats', () => {
     assert.ok(failedAt - silencedAt < 25_000, `failed ${failedAt - silencedAt} ms after the partition`);
     const meanwhile = silent.filter((t) => t > silencedAt + 1_500 && t < failedAt - 200);
     assert.deepEqual(meanwhile, [], 'no heartbeat while the host did not answer');
-    await local.close();
   });
 });
