@@ -1,8 +1,8 @@
 /**
  * Undo a join that failed after its retries, touching only that node and the shared state it
- * left: never resets master0. Master join: reset the node and remove its files, then on master0
- * drop its etcd member (if the topology puts one there) and its Node, then take it out of the
- * other hosts' LB backends. A retry reruns the lb phase (idempotent), which puts the backend back.
+ * left: never resets master0. Master join: on master0 drop its etcd member (if the topology puts
+ * one there), then reset the node and remove its files, then delete its Node through master0 and
+ * take it out of the other hosts' LB backends. A retry reruns the lb phase (idempotent), which puts the backend back.
  */
 import { etcdDriver } from '../drivers/etcd';
 import { lbDriver } from '../drivers/lb';
@@ -40,9 +40,13 @@ export function compensationSteps(c: Cluster, hostName: string): PlannedStep[] {
   const m0 = master0(c);
   if (h.name === m0.name) throw new Error(`refusing to compensate ${h.name}: it is master0`);
   if (!controlPlanes(c).some((x) => x.name === h.name)) throw new Error(`${h.name} is not a control plane; use workerCompensationSteps`);
+  // The member goes first, through master0, while the cluster still lists it: after a failed
+  // join kubeadm reset may not manage to remove it (it cannot read the cluster's configuration),
+  // and wiping the data of a member that is still listed can cost quorum, after which no member
+  // can be removed at all.
   return [
-    resetStep(c, h, true),
     ...etcdDriver(c).memberRemovalSteps(c, h, m0, 'join-masters', `compensate-etcd-${h.name}`, `compensate ${h.name}: remove its etcd member (by name or peer URL)`),
+    resetStep(c, h, true),
     step('join-masters', m0.name, `compensate-node-${h.name}`, `compensate ${h.name}: kubectl delete node`, { commands: [cmd(...deleteNodeArgv(h))] }),
     ...backendsWithoutSteps(c, h, 'join-masters', 'compensate-lb', `compensate ${h.name}`),
   ];

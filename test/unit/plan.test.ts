@@ -224,15 +224,16 @@ test('hakube plan exits 2 with one line per problem on a bad spec, and on a miss
 test('compensation for a failed master join: that node, master0 bookkeeping, LB backends without it', () => {
   const vip = parseSpec(readFileSync('examples/ha-vip.yaml', 'utf8'));
   const steps = compensationSteps(vip, 'm2');
+  // The etcd member goes before the reset wipes its data (a listed member without data costs quorum).
   assert.deepEqual(steps.map((s) => s.id), [
-    'join-masters/m2/compensate-reset',
     'join-masters/m1/compensate-etcd-m2',
+    'join-masters/m2/compensate-reset',
     'join-masters/m1/compensate-node-m2',
     'join-masters/m1/compensate-lb-m2',
     'join-masters/m3/compensate-lb-m2',
   ]);
-  assert.deepEqual(steps[0].commands[0].argv, ['kubeadm', 'reset', '-f']);
-  const reset = steps[0].files[0].content;
+  assert.deepEqual(steps[1].commands[0].argv, ['kubeadm', 'reset', '-f']);
+  const reset = steps[1].files[0].content;
   assert.match(reset, /\/var\/lib\/etcd/);
   assert.match(reset, /\/etc\/kubernetes\/pki/);
   assert.ok(!steps.some((s) => s.host === 'm1' && s.commands.some((c) => c.argv.join(' ').includes('kubeadm reset'))), 'master0 is never reset');
