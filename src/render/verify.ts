@@ -37,8 +37,11 @@ echo "GET $URL: $out"
 `;
 }
 
+/** The drill waits at most 90 s twice; the host-side timer puts keepalived back after this in any case. */
+export const DRILL_RESTORE_SECONDS = 200;
+
 /** Seed 001 verification 4: take keepalived away from the VIP holder; the VIP must move and keep serving. */
-export function renderVipDrillScript(c: Cluster): string {
+export function renderVipDrillScript(c: Cluster, restoreSeconds = DRILL_RESTORE_SECONDS): string {
   const lb = c.spec.loadBalancer;
   return `#!/bin/sh
 # Rendered by hakube: VIP failover drill for ${c.metadata.name}. keepalived's manifest is moved
@@ -54,15 +57,26 @@ healthz() { [ "$(probe "https://$VIP:$PORT/healthz" 2>/dev/null)" = ok ]; }
 wait_for() { i=0; until "$@"; do i=$((i + 1)); [ "$i" -ge 90 ] && return 1; sleep 1; done; }
 not_holds() { ! holds; }
 
+# An earlier drill that died before putting the manifest back (its host-side timer will): this
+# host runs no keepalived, so the cluster is not verified until the manifest is back.
+if [ -e "$P" ] && [ ! -e "$M" ]; then
+    echo "keepalived's manifest is still moved away by an interrupted drill ($P); it is put back within ${restoreSeconds} s of that drill's start" >&2
+    exit 1
+fi
 wait_for healthz || { echo "the apiserver does not answer through $VIP:$PORT" >&2; exit 1; }
 if ! holds; then
     echo "$VIP is held by another control plane and answers; drill runs where the VIP is"
     exit 0
 fi
 mkdir -p ${q(STATE_DIR)}
+# Armed before anything moves, in a session of its own (it outlives this script, its SSH session
+# and the worker): puts the manifest back if this script cannot, e.g. killed with SIGKILL.
+setsid sh -c 'sleep "$3"; if [ -e "$1" ] && [ ! -e "$2" ]; then mv "$1" "$2"; fi' sh "$P" "$M" ${restoreSeconds} </dev/null >/dev/null 2>&1 &
+timer=$!
+trap 'exit 1' HUP INT TERM
+trap '[ -e "$P" ] && [ ! -e "$M" ] && mv "$P" "$M"; kill "$timer" 2>/dev/null' EXIT
 t0=$(date +%s%N)
 mv "$M" "$P"
-trap 'mv "$P" "$M"' EXIT
 wait_for not_holds || { echo "$VIP did not leave $(hostname) within 90s of stopping keepalived" >&2; exit 1; }
 wait_for healthz || { echo "no apiserver answers through $VIP:$PORT after failover" >&2; exit 1; }
 t1=$(date +%s%N)
