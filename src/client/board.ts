@@ -7,6 +7,7 @@
  */
 import type { HostProgress, PhaseProgress, Progress } from '../workflows/defs';
 import { renderWaiting } from './render';
+import { hostStatusWord, isHang } from './hang';
 
 export interface TermSize {
   columns: number;
@@ -116,7 +117,7 @@ export function fitBoard(p: Progress, size: TermSize, now: number): string[] {
         const failed = h.status === 'failed' || h.status === 'compensated';
         if (status === 'failed' ? !failed : h.status !== 'running') continue;
         const attempt = h.attempts > 1 ? ` (attempt ${h.attempts})` : '';
-        const what = failed ? `${h.status}: ${h.lastError ?? ''}` : `${currentStep(h) ?? ''}${attempt}${h.lastError ? ` · last error: ${h.lastError}` : ''}`;
+        const what = failed ? `${hostStatusWord(h)}: ${h.lastError ?? ''}` : `${currentStep(h) ?? ''}${attempt}${h.lastError ? ` · ${isHang(h.lastError) ? 'HUNG before' : 'last error'}: ${h.lastError}` : ''}`;
         matter.push(`${failed ? '✗' : '…'} ${h.host.padEnd(hostW)} ${ph.name.padEnd(nameW)} ${what}`);
       }
     }

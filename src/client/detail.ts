@@ -5,6 +5,7 @@
 import type { Progress } from '../workflows/defs';
 import { currentStep, formatDuration, phaseTiming } from './board';
 import { renderWaiting } from './render';
+import { hostStatusWord } from './hang';
 
 const MARK: Record<string, string> = { pending: '·', running: '…', done: '✓', already: '✓', failed: '✗', compensated: '↺', skipped: '-' };
 
@@ -23,7 +24,7 @@ export function renderWide(p: Progress, now: number): string[] {
       else if (h.status === 'failed' || h.status === 'compensated') what = h.lastError ?? '';
       else if (h.status === 'done') what = `${h.steps.length} steps`;
       const attempt = h.attempts > 1 ? ` (attempt ${h.attempts})` : '';
-      lines.push(`  ${MARK[h.status]} ${h.host.padEnd(12)} ${h.status.padEnd(11)} ${what}${attempt}${hostTime(h, now)}`.trimEnd());
+      lines.push(`  ${MARK[h.status]} ${h.host.padEnd(12)} ${hostStatusWord(h).padEnd(11)} ${what}${attempt}${hostTime(h, now)}`.trimEnd());
     }
   }
   if (p.waiting) lines.push(...renderWaiting(p));
@@ -39,7 +40,7 @@ export function renderHost(p: Progress, host: string, now: number): string[] | u
   for (const ph of phases) {
     const h = ph.hosts.find((x) => x.host === host)!;
     const attempt = h.attempts > 1 ? `, attempt ${h.attempts}` : '';
-    lines.push(`${ph.name}: ${h.status}${attempt}${hostTime(h, now)}${h.lastError ? `  last error: ${h.lastError}` : ''}`);
+    lines.push(`${ph.name}: ${hostStatusWord(h)}${attempt}${hostTime(h, now)}${h.lastError ? `  last error: ${h.lastError}` : ''}`);
     for (const s of h.steps) {
       const tries = s.attempts > 1 ? ` (${s.attempts} attempts)` : '';
       lines.push(`  ${MARK[s.status] ?? '?'} ${s.title}: ${s.status}${tries}${s.lastError ? ` - ${s.lastError}` : ''}`);

@@ -4,6 +4,7 @@
  * only say what changed since the last snapshot.
  */
 import type { HostProgress, PhaseProgress, Progress } from '../workflows/defs';
+import { isHang } from './hang';
 
 const MARK: Record<HostProgress['status'], string> = {
   pending: '·',
@@ -21,6 +22,7 @@ function hostCell(h: HostProgress): string {
     if (step) cell += ` ${step.title}`;
   }
   if (h.attempts > 1 && h.status !== 'done') cell += ` (attempt ${h.attempts})`;
+  if (h.status !== 'done' && isHang(h.lastError)) cell += h.status === 'running' ? ' HUNG before, retrying' : ' HUNG';
   return cell;
 }
 
