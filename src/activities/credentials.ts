@@ -10,6 +10,7 @@ import { ADMIN_CONF, KUBEADM_CONFIG } from '../render/paths';
 import { secret } from '../temporal/secret';
 import { stepFailure } from './failure';
 import type { JoinCredentials, JoinCredentialsInput } from './types';
+import { currentRunId, runTokenDescription } from './tokens';
 
 const KUBECTL = ['kubectl', '--kubeconfig', ADMIN_CONF];
 
@@ -39,7 +40,9 @@ export async function ensureJoinCredentials(conn: SshConnection, input: JoinCred
   if (input.newToken) {
     let text: string;
     try {
-      text = (await conn.run(['kubeadm', 'token', 'create', '--print-join-command', '--kubeconfig', ADMIN_CONF])).stdoutTail;
+      // The description names the run, so its tokens can be deleted at its end (./tokens.ts).
+      const argv = ['kubeadm', 'token', 'create', '--print-join-command', '--description', runTokenDescription(currentRunId()), '--kubeconfig', ADMIN_CONF];
+      text = (await conn.run(argv)).stdoutTail;
     } catch (err) {
       throw step('credentials/token', err);
     }

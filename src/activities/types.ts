@@ -109,6 +109,8 @@ export interface HakubeActivities {
   /** master0's apiserver and the etcd quorum (and a new control plane's apiserver): after a compensation, and as the gate after each master. */
   checkControlPlane(input: ControlPlaneInput): Promise<HealthReport>;
   verifyCluster(input: ClusterInput): Promise<HealthReport>;
+  /** `kubeadm token delete` on master0 for the bootstrap tokens this run made. */
+  deleteRunTokens(input: ClusterInput): Promise<{ deleted: string[] }>;
   /** admin.conf from master0, as a secret the client writes (no worker's disk holds it). */
   fetchKubeconfig(input: ClusterInput): Promise<Kubeconfig>;
 }

@@ -5,7 +5,7 @@
  * of phases and hosts is the runner's (runner.ts). Deterministic: all I/O is in activities;
  * time is workflow time.
  */
-import { condition, executeChild, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, executeChild, isCancellation, patched, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Plan, PlannedPhase, PhaseName, RuntimeValueName } from '../plan/types';
 import type { ActionRef } from '../plan/actions';
 import type { JoinCredentials, RuntimeSecrets, SpecInput } from '../activities/types';
@@ -27,11 +27,16 @@ import {
 import { activitiesFor, compensationActivitiesFor, type DeployOptions } from './proxies';
 import { describeFailure } from './failure';
 import { joinMaster, joinWorker, type JoinOutcome } from './join';
-import { AbortRequested, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerEffects } from './runner';
+import { AbortRequested, CredentialsUnavailable, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerChange, type RunnerEffects } from './runner';
 import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summaryFor } from './state';
 
 /** Marker of the health gate after each control plane (runs recorded before it replay without it). */
 export const GATE_PATCH = 'hakube-control-plane-gate';
+/** Failure paths added later (issue: fault matrix); runs recorded before replay without them. */
+export const CREDENTIALS_WAIT_PATCH = 'hakube-credentials-wait';
+export const CANCEL_CLEANUP_PATCH = 'hakube-cancel-cleanup';
+export const DELETE_TOKENS_PATCH = 'hakube-delete-run-tokens';
+const RUNNER_PATCHES: Record<RunnerChange, string> = { 'abort-stops-pool': 'hakube-abort-stops-pool' };
 
 const CHILDREN = { joinMaster, joinWorker } as const;
 
@@ -63,6 +68,12 @@ export class ActionRun implements RunnerEffects {
     try {
       await runPlan(this.plan, this);
     } catch (err) {
+      // A cancel (the Web UI's, or `temporal workflow cancel`) undoes like an abort, in a scope the
+      // cancel cannot reach, and the run still ends cancelled.
+      if (isCancellation(err) && patched(CANCEL_CLEANUP_PATCH)) {
+        await CancellationScope.nonCancellable(() => this.reverseCleanup('cancelled'));
+        throw err;
+      }
       if (!(err instanceof AbortRequested)) {
         this.progress.state = 'failed';
         this.progress.error = describeFailure(err).message;
@@ -71,6 +82,10 @@ export class ActionRun implements RunnerEffects {
       }
       await this.reverseCleanup();
       return { cluster: this.plan.cluster, state: 'aborted', skipped: [...this.skippedHosts] };
+    }
+    if (patched(DELETE_TOKENS_PATCH)) {
+      const left = await this.deleteRunTokens();
+      if (left) this.progress.error = left;
     }
     this.progress.state = 'done';
     this.progress.phase = undefined;
@@ -88,6 +103,10 @@ export class ActionRun implements RunnerEffects {
 
   abortRequested(): boolean {
     return this.abort;
+  }
+
+  patched(change: RunnerChange): boolean {
+    return patched(RUNNER_PATCHES[change]);
   }
 
   skipped(): ReadonlySet<string> {
@@ -217,9 +236,15 @@ export class ActionRun implements RunnerEffects {
       const what = [want.newToken ? 'kubeadm token create --print-join-command' : '', want.uploadCerts ? 'kubeadm init phase upload-certs --upload-certs' : '']
         .filter(Boolean)
         .join(' + ') || 'check uploaded certs and token';
-      const got = await this.acts.ensureJoinCredentials.executeWithOptions({ summary: `${this.plan.master0}: ${what}` }, [
-        { spec: this.spec, newToken: want.newToken, uploadCerts: want.uploadCerts },
-      ]);
+      let got: JoinCredentials;
+      try {
+        got = await this.acts.ensureJoinCredentials.executeWithOptions({ summary: `${this.plan.master0}: ${what}` }, [
+          { spec: this.spec, newToken: want.newToken, uploadCerts: want.uploadCerts },
+        ]);
+      } catch (err) {
+        if (isCancellation(err) || !patched(CREDENTIALS_WAIT_PATCH)) throw err;
+        throw new CredentialsUnavailable(describeFailure(err).message);
+      }
       if (got.tokenCreated) {
         c.joinToken = got.joinToken;
         c.caCertHash = got.caCertHash;
@@ -273,6 +298,7 @@ export class ActionRun implements RunnerEffects {
       },
       {
         validator: () => {
+          this.refuseWhileAborting('retry');
           if (p.state !== 'waiting') throw new Error(`${p.cluster} is not waiting for the operator (state: ${p.state})`);
         },
       },
@@ -290,6 +316,7 @@ export class ActionRun implements RunnerEffects {
       },
       {
         validator: (host: string) => {
+          this.refuseWhileAborting('skip');
           if (p.state !== 'waiting' || !p.waiting) throw new Error(`${p.cluster} is not waiting for the operator (state: ${p.state})`);
           if (!p.waiting.allowed.includes('skip')) {
             throw new Error(`cannot skip in phase ${p.waiting.phase}: only failed workers can be skipped; use retry or abort`);
@@ -319,6 +346,30 @@ export class ActionRun implements RunnerEffects {
     );
   }
 
+  /** An abort is final: once asked for, retry and skip would only race the reverse cleanup. */
+  private refuseWhileAborting(what: 'retry' | 'skip'): void {
+    if (this.abort || this.progress.state === 'aborting' || this.progress.state === 'aborted') {
+      throw new Error(`cannot ${what} ${this.progress.cluster}: an abort is pending (the reverse cleanup runs, then the run ends); deploy again afterwards`);
+    }
+  }
+
+  /**
+   * `kubeadm token delete` for every bootstrap token this run made (by the description
+   * ensureJoinCredentials gives them), so none stays valid for its 24 h. A failure is reported,
+   * not fatal: the cluster is built, the token expires on its own.
+   */
+  private async deleteRunTokens(): Promise<string | undefined> {
+    if (!this.plan.phases.some((p) => !p.skipped && p.run.secrets.includes('joinToken'))) return undefined;
+    try {
+      await compensationActivitiesFor(this.options).deleteRunTokens.executeWithOptions({ summary: `${this.plan.master0}: kubeadm token delete (this run's join tokens)` }, [
+        { spec: this.spec },
+      ]);
+      return undefined;
+    } catch (err) {
+      return `deleting this run's join tokens failed (they expire within 24 h): ${describeFailure(err).message}`;
+    }
+  }
+
   /** Keeps search attributes and memo current: the Web UI and `hakube list` read them. */
   private publish(phaseLabel?: string): void {
     upsertSearchAttributes([
@@ -337,7 +388,7 @@ export class ActionRun implements RunnerEffects {
    * master0 is never undone: an abort, like a compensation, must not break the one node the
    * cluster stands on.
    */
-  private async reverseCleanup(): Promise<void> {
+  private async reverseCleanup(why: 'aborted' | 'cancelled' = 'aborted'): Promise<void> {
     this.progress.state = 'aborting';
     this.progress.waiting = undefined;
     this.publish('aborting');
@@ -376,6 +427,11 @@ export class ActionRun implements RunnerEffects {
         }
       }
     }
+    if (patched(DELETE_TOKENS_PATCH)) {
+      const left = await this.deleteRunTokens();
+      if (left) errors.push(left);
+    }
+    if (why === 'cancelled') errors.unshift('the run was cancelled');
     if (errors.length) this.progress.error = errors.join('; ');
     this.progress.state = 'aborted';
     this.publish('aborted');

@@ -11,6 +11,15 @@ import type { HealthReport, WaitingFor } from './defs';
 
 export class AbortRequested extends Error {}
 
+/** master0 could not make join credentials (after the activity's retries): the operator decides. */
+export class CredentialsUnavailable extends Error {}
+
+/**
+ * Behaviours added after runs were recorded: workflow code answers from Temporal's `patched()`,
+ * so recorded histories replay the old way; stubs say yes.
+ */
+export type RunnerChange = 'abort-stops-pool';
+
 /** What one child (one host's join) reports back to the runner. */
 export interface ChildOutcome {
   ok: boolean;
@@ -30,7 +39,7 @@ export interface RunnerEffects {
   runCluster(phase: PlannedPhase): Promise<HealthReport>;
   /** The phase's `then` activity; throws when it failed. */
   runThen(phase: PlannedPhase): Promise<void>;
-  /** The runtime values `secrets` names, fresh enough for the next host to use. */
+  /** The runtime values `secrets` names, fresh enough for the next host to use; CredentialsUnavailable when master0 cannot make them. */
   credentials(secrets: RuntimeValueName[]): Promise<RuntimeSecrets>;
   /** The health gate after `host`. */
   gate(phase: PlannedPhase, host: string): Promise<HealthReport>;
@@ -45,6 +54,7 @@ export interface RunnerEffects {
   concurrency(phase: PlannedPhase): number;
   enterPhase(phase: PlannedPhase): void;
   phaseDone(phase: PlannedPhase): void;
+  patched(change: RunnerChange): boolean;
 }
 
 export async function runPlan(plan: Plan, fx: RunnerEffects): Promise<void> {
@@ -75,8 +85,10 @@ export async function runPhase(plan: Plan, phase: PlannedPhase, fx: RunnerEffect
 /** Runs the phase's hosts (bounded by its concurrency); failed hosts wait for retry or abort. */
 export async function runHostsUntilDone(phase: PlannedPhase, fx: RunnerEffects): Promise<void> {
   let pending = phase.hosts;
+  const stop = abortStops(fx);
   while (pending.length > 0) {
-    const failed = await pool(pending, Math.max(1, phase.concurrency), (host) => fx.runHost(phase, host));
+    const failed = await pool(pending, Math.max(1, phase.concurrency), (host) => fx.runHost(phase, host), stop);
+    if (stop?.()) throw new AbortRequested();
     if (failed.length === 0) return;
     const errors = failed.map((h) => `${h}: ${fx.lastError(phase.name, h) ?? 'failed'}`);
     await fx.waitForOperator({ phase: phase.name, hosts: failed, error: errors.join('; '), allowed: ['retry', 'abort'] });
@@ -99,8 +111,9 @@ async function runChildren(plan: Plan, phase: PlannedPhase, fx: RunnerEffects): 
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (fx.abortRequested()) throw new AbortRequested();
       if (undone && redo) await runHostsUntilDone(redo, fx);
-      const runtime = await fx.credentials(phase.run.secrets);
+      const runtime = await credentialsUntilMade(phase, fx);
       const outcomes = new Map<string, ChildOutcome>();
+      const stop = abortStops(fx);
       const failed = await pool(pending, serial ? 1 : Math.max(1, fx.concurrency(phase)), async (host) => {
         let o = await fx.runChild(phase, host, attempt, runtime);
         if (o.ok && phase.run.gate) {
@@ -109,7 +122,8 @@ async function runChildren(plan: Plan, phase: PlannedPhase, fx: RunnerEffects): 
         }
         outcomes.set(host, o);
         return o.ok;
-      });
+      }, stop);
+      if (stop?.()) throw new AbortRequested();
       if (failed.length === 0) break;
       undone = failed.some((h) => outcomes.get(h)?.undone);
       const errors = failed.map((h) => {
@@ -119,6 +133,23 @@ async function runChildren(plan: Plan, phase: PlannedPhase, fx: RunnerEffects): 
       const health = failed.length === 1 ? outcomes.get(failed[0])?.health : undefined;
       await fx.waitForOperator({ phase: phase.name, hosts: failed, error: errors.join('; '), allowed, ...(health ? { health } : {}) });
       pending = failed.filter((h) => !fx.skipped().has(h));
+    }
+  }
+}
+
+/** An abort stops the pool from starting more hosts (the running ones finish their step). */
+function abortStops(fx: RunnerEffects): (() => boolean) | undefined {
+  return fx.patched('abort-stops-pool') ? () => fx.abortRequested() : undefined;
+}
+
+/** Credentials master0 cannot make now (apiserver down, expired admin.conf) park the run, like a failed host. */
+async function credentialsUntilMade(phase: PlannedPhase, fx: RunnerEffects): Promise<RuntimeSecrets> {
+  for (;;) {
+    try {
+      return await fx.credentials(phase.run.secrets);
+    } catch (err) {
+      if (!(err instanceof CredentialsUnavailable)) throw err;
+      await fx.waitForOperator({ phase: phase.name, hosts: [], error: `join credentials from master0: ${err.message}`, allowed: ['retry', 'abort'] });
     }
   }
 }
@@ -144,12 +175,15 @@ async function runThenUntilDone(phase: PlannedPhase, fx: RunnerEffects): Promise
   }
 }
 
-/** Runs `fn` over items with at most `limit` at once; returns the items whose fn said false, in order. */
-export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<boolean>): Promise<T[]> {
+/**
+ * Runs `fn` over items with at most `limit` at once; returns the items whose fn said false (or
+ * that never started because `stop` said so), in order.
+ */
+export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<boolean>, stop?: () => boolean): Promise<T[]> {
   const ok = new Map<T, boolean>();
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !stop?.()) {
       const item = items[next++];
       ok.set(item, await fn(item));
     }

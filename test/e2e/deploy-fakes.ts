@@ -20,6 +20,8 @@ export class FakeHosts {
   /** "phase/host" whose steps report `already` (built by an earlier run). */
   already = new Set<string>();
   runtimes: Record<string, Record<string, string>> = {};
+  /** Attempts of ensureJoinCredentials that fail (master0's apiserver unreachable). */
+  failCreds = 0;
 
   activities(): HakubeActivities {
     return {
@@ -43,6 +45,7 @@ export class FakeHosts {
       },
       ensureJoinCredentials: async (input) => {
         this.calls.push(`creds token=${input.newToken} certs=${input.uploadCerts}`);
+        if (this.failCreds-- > 0) throw ApplicationFailure.create({ type: 'CommandFailedError', message: 'm1: kubeadm token create exited 1: connection refused' });
         return {
           joinToken: input.newToken ? secret(TOKEN) : undefined,
           caCertHash: input.newToken ? secret('sha256:' + 'a'.repeat(64)) : undefined,
@@ -64,6 +67,10 @@ export class FakeHosts {
         return { ok: true, checks: [{ name: 'etcd quorum', ok: true, detail: 'ok' }] };
       },
       verifyCluster: async () => ({ ok: true, checks: [{ name: 'nodes Ready', ok: true, detail: '5/5' }] }),
+      deleteRunTokens: async () => {
+        this.calls.push('delete-run-tokens');
+        return { deleted: ['abcdef'] };
+      },
       fetchKubeconfig: async () => '/tmp/admin.conf',
     };
   }

@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Client, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { bundleOnce, startTestServer } from '../helpers/temporal';
 import { createDataConverter } from '../../src/temporal/data-converter';
@@ -37,6 +38,9 @@ const RECORDINGS: Record<string, string> = {
   // Recorded with the generic runner (health gate patched in): the other two operator paths.
   'deploy-skip-worker.json': 'hakube/ha-vip/deploy-skip',
   'deploy-abort.json': 'hakube/ha-vip/deploy-abort',
+  // The failure paths of the fault matrix: a cancel runs the reverse cleanup; credentials wait.
+  'deploy-cancel.json': 'hakube/ha-vip/deploy-cancel',
+  'deploy-credentials-wait.json': 'hakube/ha-vip/deploy-credentials-wait',
 };
 
 type Scenario = (client: Client, hosts: FakeHosts, input: DeployInput) => Promise<void>;
@@ -78,6 +82,38 @@ const SCENARIOS: Array<{ files: string[]; fail: string; run: Scenario }> = [
       assert.equal((await handle.result()).state, 'aborted');
     },
   },
+  {
+    files: ['deploy-cancel.json'],
+    fail: 'join-masters/m3',
+    run: async (client, hosts, input) => {
+      const handle = await client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId: RECORDINGS['deploy-cancel.json'], args: [input] });
+      await waiting(handle);
+      // A pending abort refuses retry; a cancel (the Web UI's button) still undoes the run.
+      const seen = hosts.calls.length;
+      await handle.cancel();
+      await assert.rejects(handle.result(), (err: Error) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
+      const after = hosts.calls.slice(seen);
+      assert.deepEqual(after.filter((c) => c.startsWith('compensate')), ['compensate-master m3', 'compensate-master m2', 'compensate-worker w2', 'compensate-worker w1'].filter((c) => after.includes(c)));
+      assert.ok(after.includes('compensate-master m2'), `reverse cleanup after the cancel: ${after.join(', ')}`);
+      assert.ok(after.includes('delete-run-tokens'), 'the run\'s tokens are deleted on cancel');
+      assert.ok(!after.some((c) => c.includes(' m1')), 'master0 is never undone');
+    },
+  },
+  {
+    files: ['deploy-credentials-wait.json'],
+    fail: '',
+    run: async (client, hosts, input) => {
+      hosts.failCreds = 2;
+      const handle = await client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId: RECORDINGS['deploy-credentials-wait.json'], args: [input] });
+      await waiting(handle);
+      const p = await handle.query(progressQuery);
+      assert.match(p.waiting?.error ?? '', /join credentials from master0: .*connection refused/);
+      assert.equal(p.waiting?.phase, 'join-masters');
+      await handle.executeUpdate(retryUpdate);
+      assert.equal((await handle.result()).state, 'done');
+      assert.ok(hosts.calls.includes('delete-run-tokens'));
+    },
+  },
 ];
 
 async function record(): Promise<void> {
@@ -90,7 +126,7 @@ async function record(): Promise<void> {
     const client = new Client({ connection: server.client.connection, namespace: server.namespace, dataConverter: createDataConverter(env) });
     for (const scenario of todo) {
       const hosts = new FakeHosts(buildPlan(spec));
-      hosts.fail.set(scenario.fail, Infinity);
+      if (scenario.fail) hosts.fail.set(scenario.fail, Infinity);
       const worker = await createWorker({
         connection: server.testEnv.nativeConnection,
         namespace: server.namespace,
@@ -126,4 +162,6 @@ test('recorded deploy histories (compensation, waiting, retry update, children) 
   assert.match(parent, /"retry"/);
   assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-skip-worker.json'), 'utf8'), /"skip"/);
   assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-abort.json'), 'utf8'), /"abort"/);
+  assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-cancel.json'), 'utf8'), /WORKFLOW_EXECUTION_CANCEL_REQUESTED|workflowExecutionCancelRequested/);
+  assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-credentials-wait.json'), 'utf8'), /"retry"/);
 });

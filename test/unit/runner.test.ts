@@ -12,6 +12,7 @@ import type { HealthReport, WaitingFor } from '../../src/workflows/defs';
 import {
   AbortRequested,
   CERT_KEY_MAX_AGE_MS,
+  CredentialsUnavailable,
   credentialsToRefresh,
   runPlan,
   TOKEN_MAX_AGE_MS,
@@ -46,6 +47,9 @@ class Stub implements RunnerEffects {
   maxInFlight = 0;
   skippedHosts = new Set<string>();
   aborting = false;
+  failCreds = 0;
+  /** Host whose start makes the operator's abort arrive (while the run is not waiting). */
+  abortWhenStarting?: string;
 
   private failing(map: Map<string, number>, key: string): boolean {
     const left = map.get(key) ?? 0;
@@ -54,6 +58,7 @@ class Stub implements RunnerEffects {
   }
 
   async runHost(p: PlannedPhase, host: string): Promise<boolean> {
+    if (host === this.abortWhenStarting) this.aborting = true;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise((r) => setImmediate(r));
@@ -80,6 +85,7 @@ class Stub implements RunnerEffects {
   }
   async credentials(secrets: RuntimeValueName[]): Promise<RuntimeSecrets> {
     this.calls.push(`creds [${[...secrets].sort().join(',')}]`);
+    if (this.failCreds-- > 0) throw new CredentialsUnavailable('ActivityFailure: kubeadm token create: connection refused');
     return Object.fromEntries(secrets.map((s) => [s, { secret: s }])) as unknown as RuntimeSecrets;
   }
   async gate(p: PlannedPhase, host: string): Promise<HealthReport> {
@@ -103,6 +109,7 @@ class Stub implements RunnerEffects {
   concurrency = (p: PlannedPhase) => p.concurrency;
   enterPhase = (p: PlannedPhase) => void this.calls.push(`enter ${p.name}`);
   phaseDone = (p: PlannedPhase) => void this.calls.push(`done ${p.name}`);
+  patched = () => true;
 }
 
 const HOST: PhaseRun = { kind: 'host', secrets: [] };
@@ -185,6 +192,36 @@ test('abort from a wait ends the run with AbortRequested; no later phase starts'
   await assert.rejects(runPlan(plan(phase('prep', ['a', 'b'], HOST, { concurrency: 2 }), phase('init', ['a'], HOST)), fx), AbortRequested);
   assert.deepEqual(fx.waits.map((w) => w.hosts), [['b'], ['b']]);
   assert.ok(!fx.calls.includes('enter init'));
+});
+
+test('credentials master0 cannot make park the run for the operator; retry asks again, then the join runs', async () => {
+  const fx = new Stub();
+  fx.failCreds = 1;
+  fx.answers.push('retry');
+  await runPlan(plan(phase('join-masters', ['m2'], MASTERS)), fx);
+  assert.deepEqual(fx.calls.slice(1, 5).map((c) => c.replace(/ \[.*\]$/, '')), ['creds', 'wait join-masters ', 'creds', 'child join-masters/m2#1']);
+  assert.match(fx.waits[0].error, /join credentials from master0: .*connection refused/);
+  assert.deepEqual(fx.waits[0].allowed, ['retry', 'abort']);
+});
+
+test('an abort while hosts run: the pool starts no new host, the running one finishes, no wait, no later phase', async () => {
+  const fx = new Stub();
+  fx.abortWhenStarting = 'b';
+  await assert.rejects(runPlan(plan(phase('prep', ['a', 'b', 'c', 'd'], HOST, { concurrency: 1 }), phase('init', ['a'], HOST)), fx), AbortRequested);
+  assert.deepEqual(fx.calls.filter((c) => c.startsWith('host')), ['host prep/a', 'host prep/b']);
+  assert.equal(fx.waits.length, 0);
+  assert.ok(!fx.calls.includes('enter init'));
+});
+
+test('an abort while workers join: no further worker starts', async () => {
+  const fx = new Stub();
+  const run = fx.runChild.bind(fx);
+  fx.runChild = async (p, host, attempt, runtime) => {
+    if (host === 'w2') fx.aborting = true;
+    return run(p, host, attempt, runtime);
+  };
+  await assert.rejects(runPlan(plan(phase('join-workers', ['w1', 'w2', 'w3', 'w4'], WORKERS, { concurrency: 2 })), fx), AbortRequested);
+  assert.deepEqual(fx.calls.filter((c) => c.startsWith('child')).map((c) => c.replace(/#.*$/, '')), ['child join-workers/w1', 'child join-workers/w2']);
 });
 
 test('a cluster phase and a then-step are asked again after retry until they pass', async () => {
