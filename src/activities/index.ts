@@ -5,7 +5,7 @@
  */
 import { compensationSteps, workerCompensationSteps } from '../phases';
 import { hostByName, master0 as master0Of } from '../spec/topology';
-import type { PhaseName, PlannedStep } from '../plan/types';
+import { DEFAULT_STEP_TIMEOUT_SECONDS, type PhaseName, type PlannedStep } from '../plan/types';
 import type { ActionRef } from '../plan/actions';
 import { SshPool } from '../ssh';
 import type { Cluster } from '../spec/types';
@@ -23,6 +23,25 @@ import { verifySteps } from './verify';
 
 export interface ActivityDeps {
   pool: SshPool;
+  /**
+   * Upper bound on every step's planned timeout, in seconds (default: none, or
+   * HAKUBE_STEP_TIMEOUT_MAX_SECONDS). A site that knows its hosts are fast gets hangs noticed
+   * sooner; the fault matrix uses it so a hang costs a minute, not kubeadm's worst case.
+   */
+  stepTimeoutMaxSeconds?: number;
+}
+
+function capTimeouts(steps: PlannedStep[], max: number | undefined): PlannedStep[] {
+  if (!max) return steps;
+  return steps.map((s) => ({ ...s, timeoutSeconds: Math.min(s.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT_SECONDS, max) }));
+}
+
+function envTimeoutMax(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.HAKUBE_STEP_TIMEOUT_MAX_SECONDS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 10) throw new Error(`HAKUBE_STEP_TIMEOUT_MAX_SECONDS must be a whole number of seconds, at least 10 (got "${raw}")`);
+  return n;
 }
 
 function stepsFor(spec: Cluster, phase: PhaseName, host: string, action?: ActionRef): PlannedStep[] {
@@ -39,6 +58,7 @@ function master0(spec: Cluster): { name: string; address: string } {
 
 export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities {
   const pool = deps.pool ?? new SshPool();
+  const max = deps.stepTimeoutMaxSeconds ?? envTimeoutMax();
   const master0Conn = (spec: Cluster) => pool.get(targetFor(spec, master0(spec).name));
   const compensate = (stepsOf: (spec: Cluster, host: string) => PlannedStep[]) => async (input: { spec: Cluster; host: string }) => {
     if (input.host === master0(input.spec).name) {
@@ -46,14 +66,14 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
     }
     let steps: PlannedStep[];
     try {
-      steps = stepsOf(input.spec, input.host);
+      steps = capTimeouts(stepsOf(input.spec, input.host), max);
     } catch (err) {
       throw precondition((err as Error).message);
     }
     return { host: input.host, steps: await runSteps(pool, input.spec, steps, undefined) };
   };
   return {
-    runHostPhase: (input) => runHostPhase(pool, input, stepsFor),
+    runHostPhase: (input) => runHostPhase(pool, input, (...a) => capTimeouts(stepsFor(...a), max)),
     ensureJoinCredentials: (input) => heartbeating(async () => ensureJoinCredentials(await master0Conn(input.spec), input)),
     compensateMaster: compensate(compensationSteps),
     compensateWorker: compensate(workerCompensationSteps),
@@ -65,7 +85,7 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
         return checkControlPlane(await master0Conn(input.spec), m0.name, `${m0.address}:${port}`, joined && { name: joined.name, apiserver: `${joined.address}:${port}` });
       }),
     verifyCluster: (input) =>
-      heartbeating(() => verifySteps(pool, input.spec, planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),
+      heartbeating(() => verifySteps(pool, input.spec, capTimeouts(planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [], max))),
     deleteRunTokens: (input) => heartbeating(async () => deleteRunTokens(await master0Conn(input.spec))),
     fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
   };
