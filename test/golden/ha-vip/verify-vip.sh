@@ -18,21 +18,24 @@ healthz() { [ "$(probe "https://$VIP:$PORT/healthz" 2>/dev/null)" = ok ]; }
 wait_for() { i=0; until "$@"; do i=$((i + 1)); [ "$i" -ge 90 ] && return 1; sleep 1; done; }
 not_holds() { ! holds; }
 
-# An earlier drill that died before putting the manifest back (its host-side timer will): this
-# host runs no keepalived, so the cluster is not verified until the manifest is back.
+# One drill at a time: a re-run waits for an earlier drill that still runs (it puts keepalived
+# back itself); one that died left the lock free and the manifest away, which is put back first,
+# so verify never passes while this host runs no keepalived.
+mkdir -p '/var/lib/hakube'
+exec 8>'/var/lib/hakube/vip-drill.lock'
+flock -w 200 8 || { echo "an earlier VIP drill still runs on $(hostname)" >&2; exit 1; }
 if [ -e "$P" ] && [ ! -e "$M" ]; then
-    echo "keepalived's manifest is still moved away by an interrupted drill ($P); it is put back within 200 s of that drill's start" >&2
-    exit 1
+    echo "putting back keepalived's manifest, left moved away by an interrupted drill"
+    mv "$P" "$M"
 fi
 wait_for healthz || { echo "the apiserver does not answer through $VIP:$PORT" >&2; exit 1; }
 if ! holds; then
     echo "$VIP is held by another control plane and answers; drill runs where the VIP is"
     exit 0
 fi
-mkdir -p '/var/lib/hakube'
 # Armed before anything moves, in a session of its own (it outlives this script, its SSH session
 # and the worker): puts the manifest back if this script cannot, e.g. killed with SIGKILL.
-setsid sh -c 'sleep "$3"; if [ -e "$1" ] && [ ! -e "$2" ]; then mv "$1" "$2"; fi' sh "$P" "$M" 200 </dev/null >/dev/null 2>&1 &
+setsid sh -c 'sleep "$3"; if [ -e "$1" ] && [ ! -e "$2" ]; then mv "$1" "$2"; fi' sh "$P" "$M" 200 </dev/null >/dev/null 2>&1 8>&- &
 timer=$!
 trap 'exit 1' HUP INT TERM
 trap '[ -e "$P" ] && [ ! -e "$M" ] && mv "$P" "$M"; kill "$timer" 2>/dev/null' EXIT
