@@ -20,6 +20,8 @@ export class FakeHosts {
   /** "phase/host" whose steps report `already` (built by an earlier run). */
   already = new Set<string>();
   runtimes: Record<string, Record<string, string>> = {};
+  /** "phase/host" whose activity does not return until the promise settles (a step still running). */
+  holdUntil = new Map<string, Promise<void>>();
   /** Attempts of ensureJoinCredentials that fail (master0's apiserver unreachable). */
   failCreds = 0;
 
@@ -28,6 +30,7 @@ export class FakeHosts {
       runHostPhase: async (input: HostPhaseInput) => {
         const key = `${input.phase}/${input.host}`;
         this.calls.push(`run ${key}`);
+        await this.holdUntil.get(key);
         const left = this.fail.get(key) ?? 0;
         const steps = this.plan.phases.find((p) => p.name === input.phase)!.steps.filter((s) => s.host === input.host);
         if (left > 0) {

@@ -198,6 +198,22 @@ describe('deployCluster with test activities', () => {
     });
   });
 
+  test('an abort asked while a step runs: retry and skip are refused with the reason, the run then aborts', async () => {
+    const hosts = new FakeHosts(plan);
+    let release!: () => void;
+    hosts.holdUntil.set('init/m1', new Promise<void>((r) => (release = r)));
+    const handle = await start();
+    await withWorker(hosts, async () => {
+      await until(handle, () => hosts.calls.includes('run init/m1'), 'init running on m1');
+      assert.match(await handle.executeUpdate(abortUpdate), /after the current step/);
+      assert.match(await refusal(handle.executeUpdate(retryUpdate)), /cannot retry .*: an abort is pending/);
+      assert.match(await refusal(handle.executeUpdate(skipUpdate, { args: ['w1'] })), /cannot skip .*: an abort is pending/);
+      release();
+      assert.equal((await handle.result()).state, 'aborted');
+    });
+    assert.ok(!hosts.calls.some((c) => c.startsWith('run join-masters')), 'no later phase started');
+  });
+
   test('abort while waiting resets the joined nodes newest first, never master0', async () => {
     const hosts = new FakeHosts(plan);
     hosts.fail.set('join-masters/m3', Infinity);
