@@ -29,6 +29,9 @@ export const KUBEADM_TIMEOUTS = {
   upgradeManifests: 300,
 } as const;
 
+/** The description of the bootstrap token `kubeadm init` makes (hakube deletes it after the deploy). */
+export const INIT_TOKEN_DESCRIPTION = 'hakube: made by kubeadm init, deleted when the deploy ends';
+
 /** Margin over kubeadm's own waits: process start, file writes, image checks. */
 const KUBEADM_MARGIN_SECONDS = 120;
 
@@ -109,6 +112,9 @@ export function renderKubeadmConfig(c: Cluster): string {
   const init = {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'InitConfiguration',
+    // kubeadm's defaults (24 h, signing + authentication, the default node group), named so the
+    // deploy can delete it when it ends: joins use tokens the run makes itself.
+    bootstrapTokens: [{ description: INIT_TOKEN_DESCRIPTION }],
     localAPIEndpoint: { advertiseAddress: m0.address, bindPort: lb.apiserverBindPort },
     nodeRegistration,
     timeouts: timeoutsDoc(),
