@@ -26,10 +26,20 @@ const LIST = ['kubectl', '--kubeconfig', ADMIN_CONF, '-n', 'kube-system', 'get',
 
 const b64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
 
+/**
+ * `kubeadm init phase upload-certs` makes a token of its own per upload, only to give the
+ * kubeadm-certs Secret its 2 h TTL (the Secret is its owner's dependent). Once the Secret is gone
+ * (the cleanup phase deletes it) they guard nothing and go with the run's; while it exists (an
+ * operator's `hakube join-command --control-plane` since) they stay.
+ */
+export const UPLOAD_CERTS_TOKEN_DESCRIPTION = 'Proxy for managing TTL for the kubeadm-certs secret';
+
 /** Token ids on master0 whose description is this run's, or init's (its joins never use it). */
 export async function runTokenIds(conn: SshConnection, runId: string): Promise<string[]> {
   const r = await conn.run(LIST);
+  const certs = await conn.run(['kubectl', '--kubeconfig', ADMIN_CONF, '-n', 'kube-system', 'get', 'secret', 'kubeadm-certs', '-o', 'name', '--ignore-not-found']);
   const mine = new Set([runTokenDescription(runId), INIT_TOKEN_DESCRIPTION, KUBEADM_INIT_TOKEN_DESCRIPTION]);
+  if (!certs.stdoutTail.trim()) mine.add(UPLOAD_CERTS_TOKEN_DESCRIPTION);
   return r.stdoutTail
     .split('\n')
     .map((l) => l.trim().split(' '))
