@@ -1,0 +1,93 @@
+/**
+ * The fault matrix's vocabulary: the six faults, the eight phases, and per example and phase the
+ * host and command a fault is aimed at (a command of that phase's own steps, seen by the lab's
+ * command shim). Pure data: the harness (./harness.ts) does the injecting.
+ */
+import type { PhaseName } from '../../src/plan/types';
+
+export type Example = 'ha-vip' | 'ha-local-proxy';
+export const EXAMPLES: Example[] = ['ha-vip', 'ha-local-proxy'];
+
+export const PHASES: PhaseName[] = ['prep', 'etcd', 'lb', 'init', 'join-masters', 'join-workers', 'verify', 'cleanup'];
+
+export const FAULTS = ['worker-kill', 'server-restart', 'ssh-cut', 'fail-once', 'fail-always', 'hang'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export const FAULT_TITLES: Record<Fault, string> = {
+  'worker-kill': 'worker SIGKILL mid-step, new worker',
+  'server-restart': 'dev server stopped and restarted (same db)',
+  'ssh-cut': "SSH cut (host's link down 20 s)",
+  'fail-once': 'step fails once',
+  'fail-always': 'step fails always, cleared, retry',
+  hang: 'step hangs',
+};
+
+export interface Injection {
+  phase: PhaseName;
+  fault: Fault;
+}
+
+export interface Target {
+  host: string;
+  /** The command's first words, as the lab's `command` fault matches them. */
+  match: string[];
+  /** Exit code of an injected failure (default 1; a probe that reads 1 as "missing" needs another). */
+  exitCode?: number;
+  /**
+   * How a worker kill or an SSH cut finds the step mid-flight: `run` waits for the command's own line in the
+   * host's command log (long, detached commands), `hang` holds the command once and kills while
+   * it hangs, `drill` waits for the VIP drill to have moved keepalived's manifest.
+   */
+  killAnchor: 'run' | 'hang' | 'drill';
+}
+
+const ADMIN = ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf'];
+
+export const TARGETS: Record<Example, Partial<Record<PhaseName, Target>>> = {
+  'ha-local-proxy': {
+    prep: { host: 'k2', match: ['modprobe'], killAnchor: 'hang' },
+    etcd: { host: 'k1', match: ['etcdctl'], killAnchor: 'hang' },
+    lb: { host: 'k4', match: ['nginx', '-t'], killAnchor: 'hang' },
+    init: { host: 'k1', match: ['kubeadm', 'init'], killAnchor: 'run' },
+    'join-masters': { host: 'k3', match: ['kubeadm', 'join'], killAnchor: 'run' },
+    'join-workers': { host: 'k5', match: ['kubeadm', 'join'], killAnchor: 'run' },
+    verify: { host: 'k1', match: [...ADMIN, 'wait'], killAnchor: 'hang' },
+    cleanup: { host: 'k1', match: ['rm', '-rf', '/etc/etcd/pki/members'], killAnchor: 'hang' },
+  },
+  'ha-vip': {
+    prep: { host: 'm2', match: ['modprobe'], killAnchor: 'hang' },
+    // The lb step only writes files: the file probe (exit 1 means "missing") is what can fail.
+    lb: { host: 'm2', match: ['sha256sum', '--', '/etc/haproxy/haproxy.cfg'], exitCode: 3, killAnchor: 'hang' },
+    init: { host: 'm1', match: ['kubeadm', 'init'], killAnchor: 'run' },
+    'join-masters': { host: 'm3', match: ['kubeadm', 'join'], killAnchor: 'run' },
+    'join-workers': { host: 'w2', match: ['kubeadm', 'join'], killAnchor: 'run' },
+    verify: { host: 'm1', match: [...ADMIN, 'wait'], killAnchor: 'drill' },
+    cleanup: { host: 'm1', match: [...ADMIN, '-n', 'kube-system', 'delete', 'secret', 'kubeadm-certs'], killAnchor: 'hang' },
+  },
+};
+
+/**
+ * `npm test`'s subset: one deploy per example, one fault per phase, every fault and every phase
+ * at least once over the two (a Latin-square-like cover). The hang, the slowest fault, runs once.
+ */
+export const SUBSET: Record<Example, Injection[]> = {
+  'ha-local-proxy': [
+    { phase: 'prep', fault: 'ssh-cut' },
+    { phase: 'etcd', fault: 'fail-once' },
+    { phase: 'lb', fault: 'hang' },
+    { phase: 'init', fault: 'worker-kill' },
+    { phase: 'join-masters', fault: 'fail-always' },
+    { phase: 'join-workers', fault: 'server-restart' },
+    { phase: 'verify', fault: 'fail-once' },
+    { phase: 'cleanup', fault: 'fail-always' },
+  ],
+  'ha-vip': [
+    { phase: 'prep', fault: 'fail-once' },
+    { phase: 'lb', fault: 'fail-always' },
+    { phase: 'init', fault: 'server-restart' },
+    { phase: 'join-masters', fault: 'ssh-cut' },
+    { phase: 'join-workers', fault: 'fail-always' },
+    { phase: 'verify', fault: 'worker-kill' },
+    { phase: 'cleanup', fault: 'fail-once' },
+  ],
+};
