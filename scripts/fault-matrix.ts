@@ -21,7 +21,13 @@ const { values } = parseArgs({
 });
 
 async function one(example: Example, fault: Fault, out: string): Promise<void> {
-  const run = await runFaultDeploy(example, PHASES.map((phase) => ({ phase, fault })));
+  let run: FaultRun;
+  try {
+    run = await runFaultDeploy(example, PHASES.map((phase) => ({ phase, fault })));
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0].slice(0, 160);
+    run = { example, cells: PHASES.map((phase) => ({ example, phase, fault, outcome: `FAILED: ${why}` })), seconds: 0, deploySeconds: 0, state: 'harness error', violations: [why], checked: [] };
+  }
   writeFileSync(out, JSON.stringify(run));
 }
 
@@ -35,6 +41,28 @@ async function main(): Promise<void> {
   const runs: FaultRun[] = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'hakube-matrix-'));
   const t0 = Date.now();
+  const total = examples.length * faults.length;
+  // Written after every deploy: a run cut short still leaves what it measured, marked partial.
+  const write = (): string => {
+    const minutes = Math.round((Date.now() - t0) / 60000);
+    const full = runs.length === EXAMPLES.length * FAULTS.length;
+    const header = [
+      '# Fault matrix',
+      '',
+      `The last ${full ? 'full' : `**partial** (${runs.length} of ${total} deploys asked for, ${EXAMPLES.length * FAULTS.length} in the full matrix)`} run of \`npm run test:faults\` (${new Date().toISOString().slice(0, 16)} UTC, ${minutes} min on this project's 2-core lab machine).`,
+      'Each cell: how the run ended for that fault in that phase (`auto`: healed without the operator; `retry`: waited, the fault was',
+      "cleared and one `hakube retry` finished it; `compensated, retry`: the join was undone first) and the phase's seconds.",
+      'Each (example, fault) column is one deploy with the fault injected into each phase in turn; step timeouts capped at 45 s',
+      "(HAKUBE_STEP_TIMEOUT_MAX_SECONDS) so a hang costs under a minute. After each deploy the hosts' own records are checked:",
+      'kubeadm init once on master0, master0 never reset, every Node and etcd member once, no two copies of a kubeadm command at',
+      "once, every planned file with the plan's sha256, no bootstrap token left, keepalived's manifest in place.",
+      '',
+      'Faults: ' + FAULTS.map((f) => `\`${f}\` ${FAULT_TITLES[f]}`).join('; ') + '.',
+    ].join('\n');
+    const md = renderMatrix(runs, header);
+    writeFileSync(path.join(ROOT, 'docs/fault-matrix.md'), md + '\n');
+    return md;
+  };
   for (const example of examples) {
     for (const fault of faults) {
       const out = path.join(dir, `${example}-${fault}.json`);
@@ -45,27 +73,10 @@ async function main(): Promise<void> {
       } catch {
         runs.push({ example, cells: PHASES.map((phase) => ({ example, phase, fault, outcome: `FAILED: the deploy crashed (exit ${r.status})` })), seconds: 0, deploySeconds: 0, state: 'crashed', violations: ['the harness crashed'], checked: [] });
       }
-      process.stdout.write(renderMatrix(runs.filter((x) => x.example === example), `after ${example} x ${fault}`) + '\n');
+      write();
     }
   }
-  const minutes = Math.round((Date.now() - t0) / 60000);
-  const full = examples.length === EXAMPLES.length && faults.length === FAULTS.length;
-  const header = [
-    '# Fault matrix',
-    '',
-    `The last ${full ? 'full' : 'partial'} run of \`npm run test:faults\` (${new Date().toISOString().slice(0, 16)} UTC, ${minutes} min on this project's 2-core lab machine).`,
-    'Each cell: how the run ended for that fault in that phase (`auto`: healed without the operator; `retry`: waited, the fault was',
-    'cleared and one `hakube retry` finished it; `compensated, retry`: the join was undone first) and the phase\'s seconds.',
-    'Each (example, fault) column is one deploy with the fault injected into each phase in turn; step timeouts capped at 45 s',
-    '(HAKUBE_STEP_TIMEOUT_MAX_SECONDS) so a hang costs under a minute. After each deploy the hosts\' own records are checked:',
-    'kubeadm init once on master0, master0 never reset, every Node and etcd member once, no two copies of a kubeadm command at',
-    "once, every planned file with the plan's sha256, no bootstrap token left, keepalived's manifest in place.",
-    '',
-    'Faults: ' + FAULTS.map((f) => `\`${f}\` ${FAULT_TITLES[f]}`).join('; ') + '.',
-  ].join('\n');
-  const md = renderMatrix(runs, header);
-  process.stdout.write(md + '\n');
-  writeFileSync(path.join(ROOT, 'docs/fault-matrix.md'), md + '\n');
+  process.stdout.write(write() + '\n');
   const bad = runs.some((r) => r.violations.length > 0 || r.cells.some((c) => c.outcome.startsWith('FAILED')));
   process.exitCode = bad ? 1 : 0;
 }
