@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     const header = [
       '# Fault matrix',
       '',
-      `The last ${full ? 'full' : `**partial** (${runs.length} of ${total} deploys asked for, ${EXAMPLES.length * FAULTS.length} in the full matrix)`} run of \`npm run test:faults\` (${new Date().toISOString().slice(0, 16)} UTC, ${minutes} min on this project's 2-core lab machine).`,
+      `The last ${full ? 'full' : `**partial** (${runs.length} of ${total} deploys asked for, ${EXAMPLES.length * FAULTS.length} in the full matrix)`} run of \`npm run test:faults\` (${new Date().toISOString().slice(0, 16)} UTC, ${minutes} min on this project's 2-core lab machine, waits for the shared lab lock included).`,
       'Each cell: how the run ended for that fault in that phase (`auto`: healed without the operator; `retry`: waited, the fault was',
       "cleared and one `hakube retry` finished it; `compensated, retry`: the join was undone first) and the phase's seconds.",
       'Each (example, fault) column is one deploy with the fault injected into each phase in turn; step timeouts capped at 45 s',
