@@ -17,11 +17,14 @@ import { heartbeating } from './heartbeat';
 import { planOf } from './plan-cache';
 import { fetchKubeconfig } from './kubeconfig';
 import { targetFor } from './targets';
+import { SpecSource, type SpecFetcher } from './spec-source';
 import type { HakubeActivities } from './types';
 import { verifySteps } from './verify';
 
 export interface ActivityDeps {
   pool: SshPool;
+  /** How a SpecRef is read (default: the holding workflow's `spec` query). */
+  fetchSpec: SpecFetcher;
 }
 
 function stepsFor(spec: Cluster, phase: PhaseName, host: string, action?: ActionRef): PlannedStep[] {
@@ -38,8 +41,10 @@ function master0(spec: Cluster): { name: string; address: string } {
 
 export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities {
   const pool = deps.pool ?? new SshPool();
+  const specs = new SpecSource(deps.fetchSpec);
   const master0Conn = (spec: Cluster) => pool.get(targetFor(spec, master0(spec).name));
-  const compensate = (stepsOf: (spec: Cluster, host: string) => PlannedStep[]) => async (input: { spec: Cluster; host: string }) => {
+  const compensate = (stepsOf: (spec: Cluster, host: string) => PlannedStep[]) => async (wire: Parameters<HakubeActivities['compensateMaster']>[0]) => {
+    const input = await specs.resolve(wire);
     if (input.host === master0(input.spec).name) {
       throw precondition(`refusing to compensate ${input.host}: it is master0, and compensation never resets master0`);
     }
@@ -52,19 +57,29 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
     return { host: input.host, steps: await runSteps(pool, input.spec, steps, undefined) };
   };
   return {
-    runHostPhase: (input) => runHostPhase(pool, input, stepsFor),
-    ensureJoinCredentials: (input) => heartbeating(async () => ensureJoinCredentials(await master0Conn(input.spec), input)),
+    runHostPhase: async (wire) => runHostPhase(pool, await specs.resolve(wire), stepsFor),
+    ensureJoinCredentials: async (wire) => {
+      const input = await specs.resolve(wire);
+      return heartbeating(async () => ensureJoinCredentials(await master0Conn(input.spec), input));
+    },
     compensateMaster: compensate(compensationSteps),
     compensateWorker: compensate(workerCompensationSteps),
-    checkControlPlane: (input) =>
-      heartbeating(async () => {
+    checkControlPlane: async (wire) => {
+      const input = await specs.resolve(wire);
+      return heartbeating(async () => {
         const m0 = master0(input.spec);
         const port = input.spec.spec.loadBalancer.apiserverBindPort;
         const joined = input.host && input.host !== m0.name ? hostByName(input.spec, input.host) : undefined;
         return checkControlPlane(await master0Conn(input.spec), m0.name, `${m0.address}:${port}`, joined && { name: joined.name, apiserver: `${joined.address}:${port}` });
-      }),
-    verifyCluster: (input) =>
-      heartbeating(() => verifySteps(pool, input.spec, planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),
-    fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
+      });
+    },
+    verifyCluster: async (wire) => {
+      const { spec } = await specs.resolve(wire);
+      return heartbeating(() => verifySteps(pool, spec, planOf(spec).phases.find((p) => p.name === 'verify')?.steps ?? []));
+    },
+    fetchKubeconfig: async (wire) => {
+      const { spec } = await specs.resolve(wire);
+      return heartbeating(async () => fetchKubeconfig(await master0Conn(spec), spec, master0(spec).address));
+    },
   };
 }

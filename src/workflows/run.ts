@@ -28,6 +28,7 @@ import { activitiesFor, compensationActivitiesFor, type DeployOptions } from './
 import { describeFailure } from './failure';
 import { joinMaster, joinWorker, type JoinOutcome } from './join';
 import { AbortRequested, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerEffects } from './runner';
+import { SpecStore } from './spec-ref';
 import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summaryFor } from './state';
 
 /** Marker of the health gate after each control plane (runs recorded before it replay without it). */
@@ -46,6 +47,8 @@ export class ActionRun implements RunnerEffects {
   private kubeconfig?: Kubeconfig;
   private readonly creds: Creds = {};
   private readonly workflowId = workflowInfo().workflowId;
+  /** How the spec reaches activities and children (inline in old runs, else by SpecRef). */
+  private readonly specs = new SpecStore();
 
   constructor(
     private readonly spec: SpecInput,
@@ -120,7 +123,7 @@ export class ActionRun implements RunnerEffects {
     try {
       const runtime = phase.run.secrets.length ? this.runtime(phase.run.secrets) : undefined;
       const result = await this.acts.runHostPhase.executeWithOptions({ summary: summaryFor(this.plan, phase.name, host) }, [
-        { spec: this.spec, phase: phase.name, host, runtime, ...(this.action ? { action: this.action } : {}) },
+        { ...this.specs.arg(this.spec), phase: phase.name, host, runtime, ...(this.action ? { action: this.specs.action(this.action) } : {}) },
       ]);
       applyResult(h, result);
       return true;
@@ -143,7 +146,7 @@ export class ActionRun implements RunnerEffects {
       outcome = await executeChild(CHILDREN[child], {
         workflowId,
         // Host and credentials first: the Web UI shows the start of a long input, the spec is long.
-        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.options, spec: this.spec }],
+        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.options, ...this.specs.arg(this.spec) }],
         typedSearchAttributes: [
           { key: HAKUBE_CLUSTER, value: this.plan.cluster },
           { key: HAKUBE_PHASE, value: phase.name },
@@ -169,7 +172,7 @@ export class ActionRun implements RunnerEffects {
       const spec = { ...this.spec, spec: { ...this.spec.spec, hosts: this.spec.spec.hosts.filter((h) => !this.skippedHosts.has(h.name)) } };
       report = await this.acts.verifyCluster.executeWithOptions(
         { summary: 'verify: nodes Ready, etcd health and members, healthz via LB/VIP, failover drill, test deployment' },
-        [{ spec }],
+        [this.specs.arg(spec)],
       );
     } catch (err) {
       report = { ok: false, checks: [{ name: phase.name, ok: false, detail: describeFailure(err).message }] };
@@ -182,7 +185,7 @@ export class ActionRun implements RunnerEffects {
   async runThen(phase: PlannedPhase): Promise<void> {
     try {
       const got = await this.acts.fetchKubeconfig.executeWithOptions({ summary: `${phase.name} ${this.plan.master0}: fetch admin.conf` }, [
-        { spec: this.spec },
+        this.specs.arg(this.spec),
       ]);
       this.kubeconfig = got;
       // Recorded histories return the path the activity wrote on its worker.
@@ -199,7 +202,7 @@ export class ActionRun implements RunnerEffects {
     try {
       return await compensationActivitiesFor(this.options).checkControlPlane.executeWithOptions(
         { summary: `${phase.name} ${host}: health gate (etcd quorum, apiserver /readyz on master0 and ${host})` },
-        [{ spec: this.spec, host }],
+        [{ ...this.specs.arg(this.spec), host }],
       );
     } catch (err) {
       return { ok: false, checks: [{ name: 'control plane', ok: false, detail: describeFailure(err).message }] };
@@ -218,7 +221,7 @@ export class ActionRun implements RunnerEffects {
         .filter(Boolean)
         .join(' + ') || 'check uploaded certs and token';
       const got = await this.acts.ensureJoinCredentials.executeWithOptions({ summary: `${this.plan.master0}: ${what}` }, [
-        { spec: this.spec, newToken: want.newToken, uploadCerts: want.uploadCerts },
+        { ...this.specs.arg(this.spec), newToken: want.newToken, uploadCerts: want.uploadCerts },
       ]);
       if (got.tokenCreated) {
         c.joinToken = got.joinToken;
@@ -360,7 +363,7 @@ export class ActionRun implements RunnerEffects {
     for (const host of touched.filter((h) => h !== this.plan.master0).reverse()) {
       const act = comp[undoOf.get(host) as 'compensateMaster' | 'compensateWorker'];
       try {
-        await act.executeWithOptions({ summary: `abort ${host}: kubeadm reset -f, remove member, node and backend` }, [{ spec: this.spec, host }]);
+        await act.executeWithOptions({ summary: `abort ${host}: kubeadm reset -f, remove member, node and backend` }, [{ ...this.specs.arg(this.spec), host }]);
       } catch (err) {
         errors.push(`cleanup of ${host} failed: ${describeFailure(err).message}`);
       }
@@ -369,7 +372,7 @@ export class ActionRun implements RunnerEffects {
       for (const host of phase.hosts) {
         try {
           await comp.runHostPhase.executeWithOptions({ summary: summaryFor(this.plan, phase.name, host) }, [
-            { spec: this.spec, phase: phase.name, host, runtime: phase.run.secrets.length ? this.runtime(phase.run.secrets) : undefined },
+            { ...this.specs.arg(this.spec), phase: phase.name, host, runtime: phase.run.secrets.length ? this.runtime(phase.run.secrets) : undefined },
           ]);
         } catch (err) {
           errors.push(`${phase.name} on ${host} failed: ${describeFailure(err).message}`);
