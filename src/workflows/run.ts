@@ -29,6 +29,7 @@ import { describeFailure } from './failure';
 import { joinMaster, joinWorker, type JoinOutcome } from './join';
 import { AbortRequested, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerEffects } from './runner';
 import { SpecStore } from './spec-ref';
+import { GROUP_HOSTS, GROUPS_PATCH, hostGroup } from './group';
 import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summaryFor } from './state';
 
 /** Marker of the health gate after each control plane (runs recorded before it replay without it). */
@@ -49,6 +50,8 @@ export class ActionRun implements RunnerEffects {
   private readonly workflowId = workflowInfo().workflowId;
   /** How the spec reaches activities and children (inline in old runs, else by SpecRef). */
   private readonly specs = new SpecStore();
+  /** How many groups the current round of a grouped phase has: each gets its share of the concurrency. */
+  private groupCount = 1;
 
   constructor(
     private readonly spec: SpecInput,
@@ -163,6 +166,66 @@ export class ActionRun implements RunnerEffects {
     applyFailure(h, outcome.error, outcome.details?.attempt ?? 1, outcome.details);
     if (outcome.compensation) h.status = 'compensated';
     return { ok: false, error: outcome.error, undone: outcome.compensation !== undefined, undoError: outcome.compensationError, health: outcome.health };
+  }
+
+  groups(phase: PlannedPhase, hosts: readonly string[]): string[][] | undefined {
+    // Runs of at most GROUP_HOSTS hosts per phase (every recorded history) never ask the patch.
+    const per = Math.max(1, this.options?.hostsPerGroup ?? GROUP_HOSTS);
+    if (hosts.length <= per || !patched(GROUPS_PATCH)) return undefined;
+    const n = Math.ceil(hosts.length / per);
+    const size = Math.ceil(hosts.length / n);
+    this.groupCount = n;
+    return Array.from({ length: n }, (_, i) => hosts.slice(i * size, (i + 1) * size));
+  }
+
+  async runGroup(phase: PlannedPhase, hosts: string[], attempt: number, runtime: RuntimeSecrets | undefined): Promise<Map<string, ChildOutcome>> {
+    const child = phase.run.kind === 'child' ? phase.run.child : undefined;
+    const total = child ? this.concurrency(phase) : Math.max(1, phase.concurrency);
+    const workflowId = `${this.workflowId}/${phase.name}/group-${hosts[0]}/${attempt}`;
+    const progress = phaseOf(this.progress, phase.name);
+    for (const host of hosts) markRunning(hostOf(progress, host), workflowId);
+    const secrets = runtime ?? (phase.run.secrets.length ? this.runtime(phase.run.secrets) : undefined);
+    const outcomes = new Map<string, ChildOutcome>();
+    let got: Awaited<ReturnType<typeof hostGroup>>;
+    try {
+      got = await executeChild(hostGroup, {
+        workflowId,
+        args: [
+          {
+            cluster: this.plan.cluster,
+            phase: phase.name,
+            ...(child ? { child } : {}),
+            hosts,
+            summaries: hosts.map((h) => summaryFor(this.plan, phase.name, h)),
+            concurrency: Math.max(1, Math.ceil(total / this.groupCount)),
+            attempt,
+            runtime: secrets,
+            ...(this.action && !child ? { action: this.specs.action(this.action) } : {}),
+            options: this.options,
+            parentId: this.workflowId,
+            ...this.specs.arg(this.spec),
+          },
+        ],
+        typedSearchAttributes: [
+          { key: HAKUBE_CLUSTER, value: this.plan.cluster },
+          { key: HAKUBE_PHASE, value: phase.name },
+        ],
+        staticSummary: `${phase.name}: ${hosts.length} hosts from ${hosts[0]} (attempt ${attempt})`,
+      });
+    } catch (err) {
+      const message = describeFailure(err).message;
+      got = hosts.map((host) => ({ host, ok: false, error: message }));
+    }
+    for (const o of got) {
+      const h = hostOf(progress, o.host);
+      if (o.ok && o.result) applyResult(h, o.result);
+      else {
+        applyFailure(h, o.error ?? 'failed', o.details?.attempt ?? 1, o.details);
+        if (o.compensated) h.status = 'compensated';
+      }
+      outcomes.set(o.host, { ok: o.ok, error: o.error, undone: o.compensated, undoError: o.undoError, health: o.health });
+    }
+    return outcomes;
   }
 
   async runCluster(phase: PlannedPhase): Promise<HealthReport> {

@@ -27,3 +27,15 @@ test('history bytes at 3+60 fake hosts are at most 2.2x those at 3+30', { timeou
   assert.ok(ratio <= 2.2, `all histories: ${small.historyBytesTotal} B at 33 hosts, ${large.historyBytesTotal} B at 63 (${ratio.toFixed(2)}x)`);
   assert.ok(parentRatio <= 2.2, `largest history: ${small.historyBytesMax} B at 33 hosts, ${large.historyBytesMax} B at 63 (${parentRatio.toFixed(2)}x)`);
 });
+
+test('a phase with more hosts than hostsPerGroup runs in host-group children: the parent keeps a fraction of the history', { timeout: 600_000 }, async () => {
+  const flat = await fakeDeploy(server, 60, { name: 'fake-flat-60' });
+  const grouped = await fakeDeploy(server, 60, { name: 'fake-grouped-60', hostsPerGroup: 20 });
+  assert.equal(grouped.commandsRun, flat.commandsRun, 'every host ran the same commands');
+  const groups = grouped.workflows.filter((w) => /\/group-/.test(w.workflowId));
+  // prep (63 hosts) and join-workers (60) each in ceil(n / 20) groups
+  assert.equal(groups.length, 4 + 3, groups.map((g) => g.workflowId).join(', '));
+  const parent = (r: typeof flat) => r.workflows.find((w) => w.workflowId.endsWith('/deploy'))!;
+  assert.ok(parent(grouped).events * 3 < parent(flat).events, `parent events: ${parent(flat).events} flat, ${parent(grouped).events} grouped`);
+  assert.ok(grouped.historyBytesMax * 2 < flat.historyBytesMax, `largest history: ${flat.historyBytesMax} B flat, ${grouped.historyBytesMax} B grouped`);
+});

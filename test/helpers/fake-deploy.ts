@@ -54,9 +54,13 @@ export interface FakeDeployResult {
   commandsRun: number;
   sshDials: number;
   sshOpenMax: number;
+  /** How the run ended when it did not finish: the server's or the workflow's own words. */
+  error?: string;
+  /** Per prep host: activity scheduled to completed, divided by its steps (ms). */
+  prepMsPerStep: number[];
 }
 
-export async function workflowSize(client: Client, workflowId: string): Promise<{ size: WorkflowSize; children: string[] }> {
+export async function workflowSize(client: Client, workflowId: string): Promise<{ size: WorkflowSize; children: string[]; perStep: number[] }> {
   const events: temporal.api.history.v1.IHistoryEvent[] = [];
   let nextPageToken: Uint8Array | undefined;
   do {
@@ -65,6 +69,8 @@ export async function workflowSize(client: Client, workflowId: string): Promise<
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);
   const perTask = new Map<string, number>();
+  const scheduled = new Map<string, { at: number; host?: string; phase?: string }>();
+  const perStep: number[] = [];
   let bytes = 0;
   const children: string[] = [];
   for (const e of events) {
@@ -75,14 +81,30 @@ export async function workflowSize(client: Client, workflowId: string): Promise<
       const k = String(attrs.workflowTaskCompletedEventId);
       perTask.set(k, (perTask.get(k) ?? 0) + n);
     }
+    const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+    if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'runHostPhase') scheduled.set(String(e.eventId), { at });
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done && scheduled.has(String(done.scheduledEventId))) {
+      let steps: { phase?: string; steps?: unknown[] } = {};
+      try {
+        steps = JSON.parse(Buffer.from(done.result?.payloads?.[0]?.data ?? []).toString()) as typeof steps;
+      } catch {
+        // not plain JSON: left out of the timing
+      }
+      if (steps.phase === 'prep' && steps.steps?.length) perStep.push((at - scheduled.get(String(done.scheduledEventId))!.at) / steps.steps.length);
+    }
     const started = e.childWorkflowExecutionStartedEventAttributes;
     if (started?.workflowExecution?.workflowId) children.push(started.workflowExecution.workflowId);
   }
-  return { size: { workflowId, bytes, events: events.length, taskBytes: Math.max(0, ...perTask.values()) }, children };
+  return { size: { workflowId, bytes, events: events.length, taskBytes: Math.max(0, ...perTask.values()) }, children, perStep };
 }
 
 /** Deploys 3 + `workers` fake hosts on `server` with one in-process worker and measures the run. */
-export async function fakeDeploy(server: TestServer, workers: number, opts: { name?: string; concurrency?: number; latencyMs?: number } = {}): Promise<FakeDeployResult> {
+export async function fakeDeploy(
+  server: TestServer,
+  workers: number,
+  opts: { name?: string; concurrency?: number; latencyMs?: number; timeoutMs?: number; hostsPerGroup?: number; onStart?: () => void } = {},
+): Promise<FakeDeployResult> {
   const name = opts.name ?? `fake-${workers}`;
   const fakes = new FakeHosts(opts.latencyMs);
   const spec = fakeSpec(workers, name, fakes, opts.concurrency);
@@ -94,14 +116,27 @@ export async function fakeDeploy(server: TestServer, workers: number, opts: { na
     activities: createActivities({ pool }),
   });
   const started = Date.now();
+  let error: string | undefined;
   try {
     await worker.runUntil(async () => {
       const handle = await server.client.workflow.start('deployCluster', {
         taskQueue: 'hakube',
         workflowId: deployWorkflowId(name),
-        args: [{ spec, options: { retryInterval: '1s', hostAttempts: 2 } }],
+        args: [{ spec, options: { retryInterval: '1s', hostAttempts: 2, ...(opts.hostsPerGroup ? { hostsPerGroup: opts.hostsPerGroup } : {}) } }],
       });
-      await handle.result();
+      opts.onStart?.();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not finished after ${opts.timeoutMs} ms`)), opts.timeoutMs ?? 3_600_000);
+      });
+      try {
+        await Promise.race([handle.result(), timeout]);
+      } catch (err) {
+        error = `${(err as Error).message}${(err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''}`;
+        await handle.terminate('bench: stopped').catch(() => undefined);
+      } finally {
+        clearTimeout(timer);
+      }
     });
   } finally {
     pool.closeAll();
@@ -109,15 +144,22 @@ export async function fakeDeploy(server: TestServer, workers: number, opts: { na
   const seconds = (Date.now() - started) / 1000;
   // Queried with a worker again: the run is closed, so the query replays its history.
   const progressQueryBytes = await (await server.worker({ workflowBundle: await bundleOnce(join(PROJECT_ROOT, 'src', 'workflows', 'index.ts')), activities: {} })).runUntil(async () => {
-    const p = await server.client.workflow.getHandle(deployWorkflowId(name)).query(progressQuery);
-    return Buffer.byteLength(JSON.stringify(p));
+    try {
+      const p = await server.client.workflow.getHandle(deployWorkflowId(name)).query(progressQuery);
+      return Buffer.byteLength(JSON.stringify(p));
+    } catch (err) {
+      error ??= `progress query: ${(err as Error).message}`;
+      return NaN;
+    }
   });
   const workflows: WorkflowSize[] = [];
+  const prepMsPerStep: number[] = [];
   const queue = [deployWorkflowId(name)];
   while (queue.length) {
     const batch = queue.splice(0, 20);
     for (const r of await Promise.all(batch.map((id) => workflowSize(server.client, id)))) {
       workflows.push(r.size);
+      prepMsPerStep.push(...r.perStep);
       queue.push(...r.children);
     }
   }
@@ -133,5 +175,7 @@ export async function fakeDeploy(server: TestServer, workers: number, opts: { na
     commandsRun: fakes.commandsRun(),
     sshDials: fakes.dials,
     sshOpenMax: fakes.maxOpen,
+    ...(error ? { error } : {}),
+    prepMsPerStep,
   };
 }
