@@ -30,7 +30,7 @@ import { joinMaster, joinWorker, type JoinOutcome } from './join';
 import { AbortRequested, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerEffects } from './runner';
 import { SpecStore } from './spec-ref';
 import { GROUP_HOSTS, GROUPS_PATCH, hostGroup } from './group';
-import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summaryFor } from './state';
+import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summariesFor, summaryFor } from './state';
 
 /** Marker of the health gate after each control plane (runs recorded before it replay without it). */
 export const GATE_PATCH = 'hakube-control-plane-gate';
@@ -196,7 +196,7 @@ export class ActionRun implements RunnerEffects {
             phase: phase.name,
             ...(child ? { child } : {}),
             hosts,
-            summaries: hosts.map((h) => summaryFor(this.plan, phase.name, h)),
+            summaries: ((m) => hosts.map((h) => m.get(h) ?? `${phase.name} ${h}`))(this.summaries(phase.name)),
             concurrency: Math.max(1, Math.ceil(total / this.groupCount)),
             attempt,
             runtime: secrets,
@@ -226,6 +226,13 @@ export class ActionRun implements RunnerEffects {
       outcomes.set(o.host, { ok: o.ok, error: o.error, undone: o.compensated, undoError: o.undoError, health: o.health });
     }
     return outcomes;
+  }
+
+  private readonly summaryCache = new Map<PhaseName, Map<string, string>>();
+  private summaries(phase: PhaseName): Map<string, string> {
+    let m = this.summaryCache.get(phase);
+    if (!m) this.summaryCache.set(phase, (m = summariesFor(this.plan, phase)));
+    return m;
   }
 
   async runCluster(phase: PlannedPhase): Promise<HealthReport> {
