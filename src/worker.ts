@@ -16,6 +16,12 @@ import { TASK_QUEUE } from './temporal/task-queue';
  */
 export const DEFAULT_WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'src', 'workflows', 'index.ts');
 
+/**
+ * Activities in flight at once. Each mostly waits on a remote command, so slots cost little; 200
+ * lets a few hundred hosts' phases run at spec.workers.concurrency up to that without queueing.
+ */
+export const DEFAULT_ACTIVITY_SLOTS = 200;
+
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
@@ -44,7 +50,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     workflowBundle,
     activities: opts.activities ?? (await import('./activities')).createActivities(),
     dataConverter: createDataConverter(opts.env),
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 20,
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? DEFAULT_ACTIVITY_SLOTS,
     // Activities get this long to finish (e.g. a kubeadm step) once SIGINT/SIGTERM arrives.
     shutdownGraceTime: '30s',
     ...opts.extra,

@@ -13,6 +13,9 @@ import type { Cluster } from '../spec/types';
 
 const KEEP = 8;
 const admittedKeys = new Set<string>();
+// A spec read through its SpecRef is one object for every activity of the run: judged once, not
+// re-serialised per call (JSON of a 5,000-host spec is ~1 MB, and a run makes ~8 calls per host).
+const admittedObjects = new WeakSet<Cluster>();
 
 /**
  * Where spec-named SSH files may be: HAKUBE_SSH_DIRS (colon-separated) when set, else the
@@ -52,6 +55,7 @@ export function workerPathProblems(spec: Cluster, dirs: string[] = allowedSshDir
 
 /** Returns the spec when it may be acted on; throws SpecInvalid (non-retryable) otherwise. */
 export function admit(spec: Cluster): Cluster {
+  if (admittedObjects.has(spec)) return spec;
   const key = JSON.stringify(spec);
   if (admittedKeys.has(key)) return spec;
   const invalid = specProblems(spec);
@@ -61,5 +65,6 @@ export function admit(spec: Cluster): Cluster {
   }
   if (admittedKeys.size >= KEEP) admittedKeys.delete(admittedKeys.values().next().value as string);
   admittedKeys.add(key);
+  admittedObjects.add(spec);
   return spec;
 }

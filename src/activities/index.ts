@@ -18,11 +18,14 @@ import { planOf } from './plan-cache';
 import { fetchKubeconfig } from './kubeconfig';
 import { targetFor } from './targets';
 import { deleteRunTokens } from './tokens';
+import { SpecSource, type SpecFetcher } from './spec-source';
 import type { HakubeActivities } from './types';
 import { verifySteps } from './verify';
 
 export interface ActivityDeps {
   pool: SshPool;
+  /** How a SpecRef is read (default: the holding workflow's `spec` query). */
+  fetchSpec: SpecFetcher;
   /**
    * Upper bound on every step's planned timeout, in seconds (default: none, or
    * HAKUBE_STEP_TIMEOUT_MAX_SECONDS). A site that knows its hosts are fast gets hangs noticed
@@ -59,8 +62,10 @@ function master0(spec: Cluster): { name: string; address: string } {
 export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities {
   const pool = deps.pool ?? new SshPool();
   const max = deps.stepTimeoutMaxSeconds ?? envTimeoutMax();
+  const specs = new SpecSource(deps.fetchSpec);
   const master0Conn = (spec: Cluster) => pool.get(targetFor(spec, master0(spec).name));
-  const compensate = (stepsOf: (spec: Cluster, host: string) => PlannedStep[]) => async (input: { spec: Cluster; host: string }) => {
+  const compensate = (stepsOf: (spec: Cluster, host: string) => PlannedStep[]) => async (wire: Parameters<HakubeActivities['compensateMaster']>[0]) => {
+    const input = await specs.resolve(wire);
     if (input.host === master0(input.spec).name) {
       throw precondition(`refusing to compensate ${input.host}: it is master0, and compensation never resets master0`);
     }
@@ -73,20 +78,33 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
     return { host: input.host, steps: await runSteps(pool, input.spec, steps, undefined) };
   };
   return {
-    runHostPhase: (input) => runHostPhase(pool, input, (...a) => capTimeouts(stepsFor(...a), max)),
-    ensureJoinCredentials: (input) => heartbeating(async () => ensureJoinCredentials(await master0Conn(input.spec), input)),
+    runHostPhase: async (wire) => runHostPhase(pool, await specs.resolve(wire), (...a) => capTimeouts(stepsFor(...a), max)),
+    ensureJoinCredentials: async (wire) => {
+      const input = await specs.resolve(wire);
+      return heartbeating(async () => ensureJoinCredentials(await master0Conn(input.spec), input));
+    },
     compensateMaster: compensate(compensationSteps),
     compensateWorker: compensate(workerCompensationSteps),
-    checkControlPlane: (input) =>
-      heartbeating(async () => {
+    checkControlPlane: async (wire) => {
+      const input = await specs.resolve(wire);
+      return heartbeating(async () => {
         const m0 = master0(input.spec);
         const port = input.spec.spec.loadBalancer.apiserverBindPort;
         const joined = input.host && input.host !== m0.name ? hostByName(input.spec, input.host) : undefined;
         return checkControlPlane(await master0Conn(input.spec), m0.name, `${m0.address}:${port}`, joined && { name: joined.name, apiserver: `${joined.address}:${port}` });
-      }),
-    verifyCluster: (input) =>
-      heartbeating(() => verifySteps(pool, input.spec, capTimeouts(planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [], max))),
-    deleteRunTokens: (input) => heartbeating(async () => deleteRunTokens(await master0Conn(input.spec))),
-    fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
+      });
+    },
+    verifyCluster: async (wire) => {
+      const { spec } = await specs.resolve(wire);
+      return heartbeating(() => verifySteps(pool, spec, capTimeouts(planOf(spec).phases.find((p) => p.name === 'verify')?.steps ?? [], max)));
+    },
+    deleteRunTokens: async (wire) => {
+      const { spec } = await specs.resolve(wire);
+      return heartbeating(async () => deleteRunTokens(await master0Conn(spec)));
+    },
+    fetchKubeconfig: async (wire) => {
+      const { spec } = await specs.resolve(wire);
+      return heartbeating(async () => fetchKubeconfig(await master0Conn(spec), spec, master0(spec).address));
+    },
   };
 }

@@ -10,8 +10,23 @@ import { admit } from './admit';
 
 const KEEP = 4;
 const plans = new Map<string, Plan>();
+/** By object first: a spec read through its SpecRef is the same object for every activity of the run. */
+const byObject = new WeakMap<Cluster, Map<string, Plan>>();
 
 export function planOf(spec: Cluster, ref: ActionRef = { action: 'deploy' }): Plan {
+  const refKey = ref.action === 'apply' ? undefined : JSON.stringify(ref);
+  const known = refKey !== undefined ? byObject.get(spec)?.get(refKey) : undefined;
+  if (known) return known;
+  const plan = planByJson(spec, ref);
+  if (refKey !== undefined) {
+    let m = byObject.get(spec);
+    if (!m) byObject.set(spec, (m = new Map()));
+    m.set(refKey, plan);
+  }
+  return plan;
+}
+
+function planByJson(spec: Cluster, ref: ActionRef): Plan {
   const key = JSON.stringify([ref, spec]);
   let plan = plans.get(key);
   if (plan) {

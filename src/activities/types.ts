@@ -12,6 +12,27 @@ import type { HealthReport, Kubeconfig } from '../workflows/defs';
 /** The validated, defaulted cluster spec (src/spec): small, and every activity replans from it. */
 export type SpecInput = Cluster;
 
+/**
+ * Where a workflow's spec is, instead of the spec itself: a run of N hosts makes ~8N activity
+ * calls and N children, so carrying the spec (O(N)) in each would grow history with N². The
+ * spec is stored once, in the root workflow's input, and each worker reads it once through
+ * that workflow's `spec` query; `fingerprint` (of its JSON) names the version and is checked.
+ */
+export interface SpecRef {
+  workflowId: string;
+  runId: string;
+  fingerprint: string;
+}
+
+/** How an input names its spec on the wire: inline (runs recorded before SpecRef) or by reference. */
+export type SpecArg = { spec: SpecInput; specRef?: undefined } | { specRef: SpecRef; spec?: undefined };
+
+/** An activity input as it travels: its `spec` may be a SpecRef. */
+export type Wire<T extends { spec: SpecInput }> = Omit<T, 'spec'> & SpecArg;
+
+/** apply's action as it travels: the previous spec by reference too. */
+export type WireAction = ActionRef | { action: 'apply'; previousRef: SpecRef };
+
 /** Runtime values for `{{name}}` placeholders, always wrapped so the codec encrypts them. */
 export type RuntimeSecrets = Partial<Record<RuntimeValueName, Secret<string>>>;
 
@@ -102,15 +123,17 @@ export type { HealthReport };
 
 /** Every activity the deploy workflows call; `createActivities(deps)` implements it. */
 export interface HakubeActivities {
-  runHostPhase(input: HostPhaseInput): Promise<HostPhaseResult>;
-  ensureJoinCredentials(input: JoinCredentialsInput): Promise<JoinCredentials>;
-  compensateMaster(input: CompensateInput): Promise<CompensateResult>;
-  compensateWorker(input: CompensateInput): Promise<CompensateResult>;
+  runHostPhase(input: WireHostPhaseInput): Promise<HostPhaseResult>;
+  ensureJoinCredentials(input: Wire<JoinCredentialsInput>): Promise<JoinCredentials>;
+  compensateMaster(input: Wire<CompensateInput>): Promise<CompensateResult>;
+  compensateWorker(input: Wire<CompensateInput>): Promise<CompensateResult>;
   /** master0's apiserver and the etcd quorum (and a new control plane's apiserver): after a compensation, and as the gate after each master. */
-  checkControlPlane(input: ControlPlaneInput): Promise<HealthReport>;
-  verifyCluster(input: ClusterInput): Promise<HealthReport>;
+  checkControlPlane(input: Wire<ControlPlaneInput>): Promise<HealthReport>;
+  verifyCluster(input: Wire<ClusterInput>): Promise<HealthReport>;
   /** `kubeadm token delete` on master0 for the bootstrap tokens this run made. */
-  deleteRunTokens(input: ClusterInput): Promise<{ deleted: string[] }>;
+  deleteRunTokens(input: Wire<ClusterInput>): Promise<{ deleted: string[] }>;
   /** admin.conf from master0, as a secret the client writes (no worker's disk holds it). */
-  fetchKubeconfig(input: ClusterInput): Promise<Kubeconfig>;
+  fetchKubeconfig(input: Wire<ClusterInput>): Promise<Kubeconfig>;
 }
+
+export type WireHostPhaseInput = Omit<HostPhaseInput, 'spec' | 'action'> & SpecArg & { action?: WireAction };

@@ -18,7 +18,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('worker')
     .description('run the hakube worker (workflows + activities) until Ctrl-C')
-    .option('--max-concurrent-activities <n>', 'activities run at once (SSH sessions in flight)', positiveInt, 20)
+    .option('--max-concurrent-activities <n>', 'activities run at once (SSH sessions in flight)', positiveInt, 200)
     .option('--task-queue <name>', 'task queue to poll', TASK_QUEUE);
   addConnectionOptions(cmd).action(async (flags: WorkerFlags) => {
     const { connectNative } = await import('../temporal/connection');

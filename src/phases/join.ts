@@ -92,13 +92,17 @@ export const joinWorkers: PhaseModule = {
   concurrency: workerConcurrency,
   // Least privilege: a worker join never receives the certificate key.
   run: { kind: 'child', child: 'joinWorker', secrets: ['joinToken', 'caCertHash'], undo: 'compensateWorker', skippable: true },
-  steps: (c) =>
-    workers(c).map((h, i) =>
-      step('join-workers', h.name, 'kubeadm-join', `kubeadm join (worker ${i + 1} of ${workers(c).length}, up to ${workerConcurrency(c)} at a time)`, {
+  steps: (c) => {
+    // Counted once: per worker they made planning quadratic in the host count.
+    const all = workers(c);
+    const atOnce = workerConcurrency(c);
+    return all.map((h, i) =>
+      step('join-workers', h.name, 'kubeadm-join', `kubeadm join (worker ${i + 1} of ${all.length}, up to ${atOnce} at a time)`, {
         files: [...joinFiles(c, h, false), joinConfigFile(c, h, false)],
         check: runScript('join-done'),
         commands: [runScript('join-guard'), longCmd(...workerJoinArgv(c, h))],
         timeoutSeconds: kubeadmStepTimeoutSeconds('join-worker'),
       }),
-    ),
+    );
+  },
 };

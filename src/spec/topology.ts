@@ -4,24 +4,36 @@ import type { Cluster, HostSpec } from './types';
 export const isControlPlane = (h: HostSpec): boolean => h.roles.includes('control-plane');
 export const isWorker = (h: HostSpec): boolean => h.roles.includes('worker');
 
+// Planning asks these per host; a 5,000-host spec must not be filtered 5,000 times. Keyed by
+// the hosts array itself, so a copy with other hosts (verify without skipped hosts) is its own.
+const byRole = new WeakMap<readonly HostSpec[], Map<string, HostSpec[]>>();
+function memo(c: Cluster, role: string, pick: (h: HostSpec) => boolean): HostSpec[] {
+  let m = byRole.get(c.spec.hosts);
+  if (!m) byRole.set(c.spec.hosts, (m = new Map()));
+  let hit = m.get(role);
+  if (!hit) m.set(role, (hit = c.spec.hosts.filter(pick)));
+  // A copy: callers may sort or splice what they get.
+  return hit.slice();
+}
+
 /** Control planes in file order; the first is master0, the one `kubeadm init` runs on. */
 export function controlPlanes(c: Cluster): HostSpec[] {
-  return c.spec.hosts.filter(isControlPlane);
+  return memo(c, 'control-plane', isControlPlane);
 }
 
 export function master0(c: Cluster): HostSpec {
-  const m = controlPlanes(c)[0];
+  const m = c.spec.hosts.find(isControlPlane);
   if (!m) throw new Error('spec has no control-plane host');
   return m;
 }
 
 export function workers(c: Cluster): HostSpec[] {
-  return c.spec.hosts.filter(isWorker);
+  return memo(c, 'worker', isWorker);
 }
 
 /** Hosts that become Kubernetes nodes (an external etcd-only host does not). */
 export function nodes(c: Cluster): HostSpec[] {
-  return c.spec.hosts.filter((h) => isControlPlane(h) || isWorker(h));
+  return memo(c, 'node', (h) => isControlPlane(h) || isWorker(h));
 }
 
 /** Members of the etcd cluster: every control plane when stacked, the etcd-role hosts when external. */

@@ -67,6 +67,7 @@ export class SshConnection {
   private dialing?: Promise<Client>;
   private active = 0;
   private readonly waiting: Array<() => void> = [];
+  private lastUsed = Date.now();
 
   constructor(
     readonly target: SshTarget,
@@ -103,6 +104,11 @@ export class SshConnection {
 
   get connected(): boolean {
     return this.client !== undefined;
+  }
+
+  /** When the last command on this connection ended; undefined while one runs or a dial is under way. */
+  get idleSince(): number | undefined {
+    return this.active > 0 || this.dialing ? undefined : this.lastUsed;
   }
 
   close(): void {
@@ -313,6 +319,7 @@ export class SshConnection {
 
   /** Bounds the channels open at once: sshd refuses more than MaxSessions on one connection. */
   private async acquire(): Promise<void> {
+    this.lastUsed = Date.now();
     if (this.active < (this.opts.maxChannels ?? 8)) {
       this.active++;
       return;
@@ -321,6 +328,7 @@ export class SshConnection {
   }
 
   private release(): void {
+    this.lastUsed = Date.now();
     const next = this.waiting.shift();
     if (next) next();
     else this.active--;

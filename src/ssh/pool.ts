@@ -13,10 +13,19 @@ function keyOf(t: SshTarget): string {
   return JSON.stringify([t.host, t.user, t.address, t.port, t.privateKeyPath, t.useAgent, t.knownHostsPath, t.hostKeyFingerprint, t.bastion]);
 }
 
+/** Long enough to span the gaps between one host's steps and phases, short enough that a 5,000-host run holds only its busy hosts' connections. */
+export const DEFAULT_IDLE_CLOSE_MS = 60_000;
+
 export class SshPool {
   private readonly conns = new Map<string, SshConnection>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(private readonly opts: SshOptions = {}) {}
+
+  /** Connections held now (open or dialling). */
+  get size(): number {
+    return this.conns.size;
+  }
 
   /** The pooled connection for `target`, connected (and host-key verified) before it is returned. */
   async get(target: SshTarget): Promise<SshConnection> {
@@ -25,9 +34,36 @@ export class SshPool {
     if (!conn) {
       conn = new SshConnection(target, () => this.dial(target), this.opts);
       this.conns.set(key, conn);
+      this.sweepLater();
     }
     await conn.connect();
     return conn;
+  }
+
+  /** Closes and forgets connections idle past idleCloseMs; bastions only once nothing tunnels through them. */
+  sweep(now = Date.now()): void {
+    const idleMs = this.opts.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
+    const idle = [...this.conns].filter(([, c]) => c.idleSince !== undefined && now - c.idleSince >= idleMs);
+    const idleSet = new Set(idle.map(([, c]) => c));
+    // A bastion stays while a connection it carries stays.
+    const carrying = new Set([...this.conns.values()].filter((c) => !idleSet.has(c) && c.target.bastion).map((c) => bastionTarget(c.target, c.target.bastion!).host));
+    for (const [key, c] of idle) {
+      if (carrying.has(c.target.host)) continue;
+      c.close();
+      this.conns.delete(key);
+    }
+    if (this.conns.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private sweepLater(): void {
+    const idleMs = this.opts.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS;
+    if (idleMs <= 0 || this.sweeper) return;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1000, idleMs / 2));
+    // The sweep must not keep a finished process alive.
+    this.sweeper.unref();
   }
 
   /** Ends every connection, targets before the bastions they tunnel through. */
@@ -36,11 +72,13 @@ export class SshPool {
     for (const c of all.filter((c) => !c.target.host.startsWith('bastion:'))) c.close();
     for (const c of all.filter((c) => c.target.host.startsWith('bastion:'))) c.close();
     this.conns.clear();
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private async dial(target: SshTarget): Promise<Client> {
     const ep = { label: target.host, address: target.address, port: target.port, user: target.user, fingerprint: target.hostKeyFingerprint };
-    if (!target.bastion) return openClient(target, ep, this.opts);
+    if (!target.bastion) return openClient(target, ep, this.opts, this.opts.transport ? await this.opts.transport(target) : undefined);
     const bastion = await this.get(bastionTarget(target, target.bastion));
     const stream = await bastion.forward(target.address, target.port).catch((err: unknown) => {
       throw err instanceof SshError

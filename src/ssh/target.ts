@@ -1,3 +1,5 @@
+import type { Duplex } from 'node:stream';
+
 /** Where and how to reach one host. Contains paths and fingerprints only: never key material. */
 export interface SshBastion {
   address: string;
@@ -46,4 +48,11 @@ export interface SshOptions {
   logger?: SshLogger;
   /** Where detached commands keep their state on the hosts (default /var/lib/hakube/run). */
   detachedDir?: string;
+  /** A pooled connection unused this long is closed (default 60 s; 0 keeps them open). */
+  idleCloseMs?: number;
+  /**
+   * The byte stream a direct (non-bastion) connection runs SSH over, instead of TCP to
+   * address:port. SSH itself (handshake, host key check, auth) is unchanged on top of it.
+   */
+  transport?: (target: SshTarget) => Promise<Duplex> | Duplex;
 }

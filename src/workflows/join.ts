@@ -4,19 +4,20 @@
  * after its retries is compensated on that node only; the parent decides what happens next.
  */
 import type { PlannedPhase } from '../plan/types';
-import type { CompensateResult, HostPhaseResult, RuntimeSecrets, SpecInput, StepFailureDetails } from '../activities/types';
+import type { CompensateResult, HostPhaseResult, RuntimeSecrets, SpecArg, StepFailureDetails } from '../activities/types';
 import type { HealthReport } from './defs';
 import { activitiesFor, compensationActivitiesFor, type DeployOptions } from './proxies';
 import { describeFailure } from './failure';
+import { passOn } from './spec-ref';
 
-export interface JoinInput {
-  spec: SpecInput;
+/** The spec inline (runs recorded before SpecRef) or the parent's SpecRef, passed on as it came. */
+export type JoinInput = SpecArg & {
   host: string;
   runtime: RuntimeSecrets;
   /** The Web UI line for the join activity, computed by the parent from the plan. */
   summary: string;
   options?: DeployOptions;
-}
+};
 
 export type JoinOutcome =
   | { ok: true; result: HostPhaseResult }
@@ -40,9 +41,10 @@ export async function joinWorker(input: JoinInput): Promise<JoinOutcome> {
 
 async function join(input: JoinInput, phase: PlannedPhase['name']): Promise<JoinOutcome> {
   const acts = activitiesFor(input.options);
+  const spec = passOn(input);
   try {
     const result = await acts.runHostPhase.executeWithOptions({ summary: input.summary }, [
-      { spec: input.spec, phase, host: input.host, runtime: input.runtime },
+      { ...spec, phase, host: input.host, runtime: input.runtime },
     ]);
     return { ok: true, result };
   } catch (err) {
@@ -54,7 +56,7 @@ async function join(input: JoinInput, phase: PlannedPhase['name']): Promise<Join
       const compensate = master ? comp.compensateMaster : comp.compensateWorker;
       outcome.compensation = await compensate.executeWithOptions(
         { summary: `${phase} ${input.host}: compensate (kubeadm reset -f, remove member, node and backend)` },
-        [{ spec: input.spec, host: input.host }],
+        [{ ...spec, host: input.host }],
       );
     } catch (compErr) {
       outcome.compensationError = describeFailure(compErr).message;
@@ -62,7 +64,7 @@ async function join(input: JoinInput, phase: PlannedPhase['name']): Promise<Join
     if (master) {
       try {
         outcome.health = await comp.checkControlPlane.executeWithOptions({ summary: 'verify master0 and etcd quorum after compensation' }, [
-          { spec: input.spec },
+          spec,
         ]);
       } catch (healthErr) {
         outcome.health = { ok: false, checks: [{ name: 'control plane', ok: false, detail: describeFailure(healthErr).message }] };

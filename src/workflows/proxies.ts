@@ -20,6 +20,8 @@ export interface DeployOptions {
    * kubeadm's 2 h and 24 h TTLs). Lower it where a policy wants shorter-lived join material.
    */
   credentialMaxAgeMs?: { certKeyMs: number; tokenMs: number };
+  /** A phase with more hosts than this runs them in host-group child workflows (default 200). */
+  hostsPerGroup?: number;
 }
 
 // Dropped SSH connections and apt/dpkg locks pass within a minute or so: 5 attempts span ~75 s.

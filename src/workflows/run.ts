@@ -28,7 +28,9 @@ import { activitiesFor, compensationActivitiesFor, type DeployOptions } from './
 import { describeFailure } from './failure';
 import { joinMaster, joinWorker, type JoinOutcome } from './join';
 import { AbortRequested, CredentialsUnavailable, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerChange, type RunnerEffects } from './runner';
-import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summaryFor } from './state';
+import { SpecStore } from './spec-ref';
+import { GROUP_HOSTS, GROUPS_PATCH, hostGroup } from './group';
+import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summariesFor, summaryFor } from './state';
 
 /** Marker of the health gate after each control plane (runs recorded before it replay without it). */
 export const GATE_PATCH = 'hakube-control-plane-gate';
@@ -51,6 +53,10 @@ export class ActionRun implements RunnerEffects {
   private kubeconfig?: Kubeconfig;
   private readonly creds: Creds = {};
   private readonly workflowId = workflowInfo().workflowId;
+  /** How the spec reaches activities and children (inline in old runs, else by SpecRef). */
+  private readonly specs = new SpecStore();
+  /** How many groups the current round of a grouped phase has: each gets its share of the concurrency. */
+  private groupCount = 1;
 
   constructor(
     private readonly spec: SpecInput,
@@ -139,7 +145,7 @@ export class ActionRun implements RunnerEffects {
     try {
       const runtime = phase.run.secrets.length ? this.runtime(phase.run.secrets) : undefined;
       const result = await this.acts.runHostPhase.executeWithOptions({ summary: summaryFor(this.plan, phase.name, host) }, [
-        { spec: this.spec, phase: phase.name, host, runtime, ...(this.action ? { action: this.action } : {}) },
+        { ...this.specs.arg(this.spec), phase: phase.name, host, runtime, ...(this.action ? { action: this.specs.action(this.action) } : {}) },
       ]);
       applyResult(h, result);
       return true;
@@ -162,7 +168,7 @@ export class ActionRun implements RunnerEffects {
       outcome = await executeChild(CHILDREN[child], {
         workflowId,
         // Host and credentials first: the Web UI shows the start of a long input, the spec is long.
-        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.options, spec: this.spec }],
+        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.options, ...this.specs.arg(this.spec) }],
         typedSearchAttributes: [
           { key: HAKUBE_CLUSTER, value: this.plan.cluster },
           { key: HAKUBE_PHASE, value: phase.name },
@@ -181,6 +187,73 @@ export class ActionRun implements RunnerEffects {
     return { ok: false, error: outcome.error, undone: outcome.compensation !== undefined, undoError: outcome.compensationError, health: outcome.health };
   }
 
+  groups(phase: PlannedPhase, hosts: readonly string[]): string[][] | undefined {
+    // Runs of at most GROUP_HOSTS hosts per phase (every recorded history) never ask the patch.
+    const per = Math.max(1, this.options?.hostsPerGroup ?? GROUP_HOSTS);
+    if (hosts.length <= per || !patched(GROUPS_PATCH)) return undefined;
+    const n = Math.ceil(hosts.length / per);
+    const size = Math.ceil(hosts.length / n);
+    this.groupCount = n;
+    return Array.from({ length: n }, (_, i) => hosts.slice(i * size, (i + 1) * size));
+  }
+
+  async runGroup(phase: PlannedPhase, hosts: string[], attempt: number, runtime: RuntimeSecrets | undefined): Promise<Map<string, ChildOutcome>> {
+    const child = phase.run.kind === 'child' ? phase.run.child : undefined;
+    const total = child ? this.concurrency(phase) : Math.max(1, phase.concurrency);
+    const workflowId = `${this.workflowId}/${phase.name}/group-${hosts[0]}/${attempt}`;
+    const progress = phaseOf(this.progress, phase.name);
+    for (const host of hosts) markRunning(hostOf(progress, host), workflowId);
+    const secrets = runtime ?? (phase.run.secrets.length ? this.runtime(phase.run.secrets) : undefined);
+    const outcomes = new Map<string, ChildOutcome>();
+    let got: Awaited<ReturnType<typeof hostGroup>>;
+    try {
+      got = await executeChild(hostGroup, {
+        workflowId,
+        args: [
+          {
+            cluster: this.plan.cluster,
+            phase: phase.name,
+            ...(child ? { child } : {}),
+            hosts,
+            summaries: ((m) => hosts.map((h) => m.get(h) ?? `${phase.name} ${h}`))(this.summaries(phase.name)),
+            concurrency: Math.max(1, Math.ceil(total / this.groupCount)),
+            attempt,
+            runtime: secrets,
+            ...(this.action && !child ? { action: this.specs.action(this.action) } : {}),
+            options: this.options,
+            parentId: this.workflowId,
+            ...this.specs.arg(this.spec),
+          },
+        ],
+        typedSearchAttributes: [
+          { key: HAKUBE_CLUSTER, value: this.plan.cluster },
+          { key: HAKUBE_PHASE, value: phase.name },
+        ],
+        staticSummary: `${phase.name}: ${hosts.length} hosts from ${hosts[0]} (attempt ${attempt})`,
+      });
+    } catch (err) {
+      const message = describeFailure(err).message;
+      got = hosts.map((host) => ({ host, ok: false, error: message }));
+    }
+    for (const o of got) {
+      const h = hostOf(progress, o.host);
+      if (o.ok && o.result) applyResult(h, o.result);
+      else {
+        applyFailure(h, o.error ?? 'failed', o.details?.attempt ?? 1, o.details);
+        if (o.compensated) h.status = 'compensated';
+      }
+      outcomes.set(o.host, { ok: o.ok, error: o.error, undone: o.compensated, undoError: o.undoError, health: o.health });
+    }
+    return outcomes;
+  }
+
+  private readonly summaryCache = new Map<PhaseName, Map<string, string>>();
+  private summaries(phase: PhaseName): Map<string, string> {
+    let m = this.summaryCache.get(phase);
+    if (!m) this.summaryCache.set(phase, (m = summariesFor(this.plan, phase)));
+    return m;
+  }
+
   async runCluster(phase: PlannedPhase): Promise<HealthReport> {
     let report: HealthReport;
     try {
@@ -188,7 +261,7 @@ export class ActionRun implements RunnerEffects {
       const spec = { ...this.spec, spec: { ...this.spec.spec, hosts: this.spec.spec.hosts.filter((h) => !this.skippedHosts.has(h.name)) } };
       report = await this.acts.verifyCluster.executeWithOptions(
         { summary: 'verify: nodes Ready, etcd health and members, healthz via LB/VIP, failover drill, test deployment' },
-        [{ spec }],
+        [this.specs.arg(spec)],
       );
     } catch (err) {
       report = { ok: false, checks: [{ name: phase.name, ok: false, detail: describeFailure(err).message }] };
@@ -201,7 +274,7 @@ export class ActionRun implements RunnerEffects {
   async runThen(phase: PlannedPhase): Promise<void> {
     try {
       const got = await this.acts.fetchKubeconfig.executeWithOptions({ summary: `${phase.name} ${this.plan.master0}: fetch admin.conf` }, [
-        { spec: this.spec },
+        this.specs.arg(this.spec),
       ]);
       this.kubeconfig = got;
       // Recorded histories return the path the activity wrote on its worker.
@@ -218,7 +291,7 @@ export class ActionRun implements RunnerEffects {
     try {
       return await compensationActivitiesFor(this.options).checkControlPlane.executeWithOptions(
         { summary: `${phase.name} ${host}: health gate (etcd quorum, apiserver /readyz on master0 and ${host})` },
-        [{ spec: this.spec, host }],
+        [{ ...this.specs.arg(this.spec), host }],
       );
     } catch (err) {
       return { ok: false, checks: [{ name: 'control plane', ok: false, detail: describeFailure(err).message }] };
@@ -239,7 +312,7 @@ export class ActionRun implements RunnerEffects {
       let got: JoinCredentials;
       try {
         got = await this.acts.ensureJoinCredentials.executeWithOptions({ summary: `${this.plan.master0}: ${what}` }, [
-          { spec: this.spec, newToken: want.newToken, uploadCerts: want.uploadCerts },
+          { ...this.specs.arg(this.spec), newToken: want.newToken, uploadCerts: want.uploadCerts },
         ]);
       } catch (err) {
         if (isCancellation(err) || !patched(CREDENTIALS_WAIT_PATCH)) throw err;
@@ -362,7 +435,7 @@ export class ActionRun implements RunnerEffects {
     if (!this.plan.phases.some((p) => !p.skipped && p.run.secrets.includes('joinToken'))) return undefined;
     try {
       await compensationActivitiesFor(this.options).deleteRunTokens.executeWithOptions({ summary: `${this.plan.master0}: kubeadm token delete (this run's join tokens)` }, [
-        { spec: this.spec },
+        this.specs.arg(this.spec),
       ]);
       return undefined;
     } catch (err) {
@@ -411,7 +484,7 @@ export class ActionRun implements RunnerEffects {
     for (const host of touched.filter((h) => h !== this.plan.master0).reverse()) {
       const act = comp[undoOf.get(host) as 'compensateMaster' | 'compensateWorker'];
       try {
-        await act.executeWithOptions({ summary: `abort ${host}: kubeadm reset -f, remove member, node and backend` }, [{ spec: this.spec, host }]);
+        await act.executeWithOptions({ summary: `abort ${host}: kubeadm reset -f, remove member, node and backend` }, [{ ...this.specs.arg(this.spec), host }]);
       } catch (err) {
         errors.push(`cleanup of ${host} failed: ${describeFailure(err).message}`);
       }
@@ -420,7 +493,7 @@ export class ActionRun implements RunnerEffects {
       for (const host of phase.hosts) {
         try {
           await comp.runHostPhase.executeWithOptions({ summary: summaryFor(this.plan, phase.name, host) }, [
-            { spec: this.spec, phase: phase.name, host, runtime: phase.run.secrets.length ? this.runtime(phase.run.secrets) : undefined },
+            { ...this.specs.arg(this.spec), phase: phase.name, host, runtime: phase.run.secrets.length ? this.runtime(phase.run.secrets) : undefined },
           ]);
         } catch (err) {
           errors.push(`${phase.name} on ${host} failed: ${describeFailure(err).message}`);

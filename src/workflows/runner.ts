@@ -55,6 +55,22 @@ export interface RunnerEffects {
   enterPhase(phase: PlannedPhase): void;
   phaseDone(phase: PlannedPhase): void;
   patched(change: RunnerChange): boolean;
+  /**
+   * Large phases run in host groups (one child workflow per group, so no history holds every
+   * host): the groups for `hosts`, or undefined to run them one by one here.
+   */
+  groups?(phase: PlannedPhase, hosts: readonly string[]): string[][] | undefined;
+  /** One group's hosts, each as runHost / runChild would run it. */
+  runGroup?(phase: PlannedPhase, hosts: string[], attempt: number, runtime: RuntimeSecrets | undefined): Promise<Map<string, ChildOutcome>>;
+}
+
+/** Runs `hosts` in the groups fx asks for; the hosts that failed, in order. */
+async function inGroups(phase: PlannedPhase, hosts: readonly string[], groups: string[][], attempt: number, runtime: RuntimeSecrets | undefined, fx: RunnerEffects, outcomes?: Map<string, ChildOutcome>): Promise<string[]> {
+  const results = await Promise.all(groups.map((g) => fx.runGroup!(phase, g, attempt, runtime)));
+  const all = new Map<string, ChildOutcome>();
+  for (const r of results) for (const [h, o] of r) all.set(h, o);
+  if (outcomes) for (const [h, o] of all) outcomes.set(h, o);
+  return hosts.filter((h) => !all.get(h)?.ok);
 }
 
 export async function runPlan(plan: Plan, fx: RunnerEffects): Promise<void> {
@@ -86,8 +102,11 @@ export async function runPhase(plan: Plan, phase: PlannedPhase, fx: RunnerEffect
 export async function runHostsUntilDone(phase: PlannedPhase, fx: RunnerEffects): Promise<void> {
   let pending = phase.hosts;
   const stop = abortStops(fx);
-  while (pending.length > 0) {
-    const failed = await pool(pending, Math.max(1, phase.concurrency), (host) => fx.runHost(phase, host), stop);
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    const groups = fx.groups?.(phase, pending);
+    const failed = groups
+      ? await inGroups(phase, pending, groups, attempt, undefined, fx)
+      : await pool(pending, Math.max(1, phase.concurrency), (host) => fx.runHost(phase, host), stop);
     if (stop?.()) throw new AbortRequested();
     if (failed.length === 0) return;
     const errors = failed.map((h) => `${h}: ${fx.lastError(phase.name, h) ?? 'failed'}`);
@@ -114,7 +133,8 @@ async function runChildren(plan: Plan, phase: PlannedPhase, fx: RunnerEffects): 
       const runtime = await credentialsUntilMade(phase, fx);
       const outcomes = new Map<string, ChildOutcome>();
       const stop = abortStops(fx);
-      const failed = await pool(pending, serial ? 1 : Math.max(1, fx.concurrency(phase)), async (host) => {
+      const groups = serial || phase.run.gate ? undefined : fx.groups?.(phase, pending);
+      const failed = groups ? await inGroups(phase, pending, groups, attempt, runtime, fx, outcomes) : await pool(pending, serial ? 1 : Math.max(1, fx.concurrency(phase)), async (host) => {
         let o = await fx.runChild(phase, host, attempt, runtime);
         if (o.ok && phase.run.gate) {
           const health = await fx.gate(phase, host);

@@ -4,7 +4,7 @@
  */
 import type { Plan, PhaseName } from '../plan/types';
 import type { HostPhaseResult, StepFailureDetails } from '../activities/types';
-import type { HealthReport, HostProgress, PhaseProgress, Progress } from './defs';
+import type { HealthReport, HostProgress, PhaseProgress, Progress, StepProgress } from './defs';
 
 const TAIL_CHARS = 2000;
 
@@ -13,17 +13,21 @@ export function initialProgress(plan: Plan): Progress {
     cluster: plan.cluster,
     master0: plan.master0,
     state: 'running',
-    phases: plan.phases.map((p) => ({
-      name: p.name,
-      status: p.skipped ? 'skipped' : 'pending',
-      reason: p.reason,
-      hosts: p.hosts.map((host) => ({
-        host,
-        status: 'pending',
-        attempts: 0,
-        steps: p.steps.filter((s) => s.host === host).map((s) => ({ id: s.id, title: s.title, status: 'pending', attempts: 0 })),
-      })),
-    })),
+    phases: plan.phases.map((p) => {
+      // Grouped once per phase: filtering every step per host is quadratic at thousands of hosts.
+      const byHost = new Map<string, StepProgress[]>();
+      for (const s of p.steps) {
+        let list = byHost.get(s.host);
+        if (!list) byHost.set(s.host, (list = []));
+        list.push({ id: s.id, title: s.title, status: 'pending', attempts: 0 });
+      }
+      return {
+        name: p.name,
+        status: p.skipped ? 'skipped' : 'pending',
+        reason: p.reason,
+        hosts: p.hosts.map((host) => ({ host, status: 'pending', attempts: 0, steps: byHost.get(host) ?? [] })),
+      };
+    }),
   };
 }
 
@@ -92,6 +96,22 @@ export function summaryFor(plan: Plan, phase: PhaseName, host: string): string {
   const steps = plan.phases.find((p) => p.name === phase)?.steps.filter((s) => s.host === host) ?? [];
   const main = steps.find((s) => s.commands.some((c) => c.long)) ?? steps[steps.length - 1];
   return main ? `${phase} ${host}: ${main.title}` : `${phase} ${host}`;
+}
+
+/** summaryFor of every host of a phase in one pass (a group asks for hundreds at once). */
+export function summariesFor(plan: Plan, phase: PhaseName): Map<string, string> {
+  const byHost = new Map<string, Plan['phases'][number]['steps']>();
+  for (const s of plan.phases.find((p) => p.name === phase)?.steps ?? []) {
+    let list = byHost.get(s.host);
+    if (!list) byHost.set(s.host, (list = []));
+    list.push(s);
+  }
+  const out = new Map<string, string>();
+  for (const [host, steps] of byHost) {
+    const main = steps.find((s) => s.commands.some((c) => c.long)) ?? steps[steps.length - 1];
+    out.set(host, main ? `${phase} ${host}: ${main.title}` : `${phase} ${host}`);
+  }
+  return out;
 }
 
 /** Verify runs as one activity; its checks are mapped back onto the verify steps they ran. */
