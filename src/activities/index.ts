@@ -10,6 +10,8 @@ import type { ActionRef } from '../plan/actions';
 import { SshPool } from '../ssh';
 import type { Cluster } from '../spec/types';
 import { ensureJoinCredentials } from './credentials';
+import { checkCertificates } from './certs';
+import { clusterLock } from './lock';
 import { precondition } from './failure';
 import { checkControlPlane } from './health';
 import { runHostPhase, runSteps } from './host-phase';
@@ -17,7 +19,7 @@ import { heartbeating } from './heartbeat';
 import { planOf } from './plan-cache';
 import { fetchKubeconfig } from './kubeconfig';
 import { targetFor } from './targets';
-import type { HakubeActivities } from './types';
+import type { CertActivities, HakubeActivities } from './types';
 import { verifySteps } from './verify';
 
 export interface ActivityDeps {
@@ -36,7 +38,7 @@ function master0(spec: Cluster): { name: string; address: string } {
   return { name: h.name, address: h.address };
 }
 
-export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities {
+export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities & CertActivities {
   const pool = deps.pool ?? new SshPool();
   const master0Conn = (spec: Cluster) => pool.get(targetFor(spec, master0(spec).name));
   const compensate = (stepsOf: (spec: Cluster, host: string) => PlannedStep[]) => async (input: { spec: Cluster; host: string }) => {
@@ -66,5 +68,7 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
     verifyCluster: (input) =>
       heartbeating(() => verifySteps(pool, input.spec, planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),
     fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
+    checkCertificates: (input) => heartbeating(() => checkCertificates(pool, input.spec)),
+    clusterLock,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { PhaseName, RuntimeValueName } from '../plan/types';
 import type { ActionRef } from '../plan/actions';
+import type { CertReport } from '../certs/expiry';
 import type { Secret } from '../temporal/secret';
 import type { Cluster } from '../spec/types';
 import type { HealthReport, Kubeconfig } from '../workflows/defs';
@@ -111,4 +112,12 @@ export interface HakubeActivities {
   verifyCluster(input: ClusterInput): Promise<HealthReport>;
   /** admin.conf from master0, as a secret the client writes (no worker's disk holds it). */
   fetchKubeconfig(input: ClusterInput): Promise<Kubeconfig>;
+}
+
+/** The day-2 activities of certificates and etcd snapshots (a worker registers both sets). */
+export interface CertActivities {
+  /** Every certificate's expiry, from kubeadm on control planes and openssl elsewhere. */
+  checkCertificates(input: ClusterInput): Promise<CertReport>;
+  /** Running locking actions on the cluster other than `self` (scheduled runs take the lock too). */
+  clusterLock(input: { cluster: string; self: string }): Promise<string[]>;
 }

@@ -14,6 +14,8 @@ import { register as list } from './list';
 import { register as demo } from './demo';
 import { register as doctor } from './doctor';
 import { register as codec } from './codec';
+import { register as certs } from './certs';
+import { register as schedule } from './schedule';
 
 /** Adds one group of commands to the program. */
 export type CommandGroup = (program: Command) => void;
@@ -29,6 +31,8 @@ const groups: CommandGroup[] = [
   apply,
   reset,
   joinCommand,
+  certs,
+  schedule,
   status,
   logs,
   steer,

@@ -27,13 +27,14 @@ import {
 import { activitiesFor, compensationActivitiesFor, type DeployOptions } from './proxies';
 import { describeFailure } from './failure';
 import { joinMaster, joinWorker, type JoinOutcome } from './join';
+import { renewMaster } from './renew-master';
 import { AbortRequested, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerEffects } from './runner';
 import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summaryFor } from './state';
 
 /** Marker of the health gate after each control plane (runs recorded before it replay without it). */
 export const GATE_PATCH = 'hakube-control-plane-gate';
 
-const CHILDREN = { joinMaster, joinWorker } as const;
+const CHILDREN = { joinMaster, joinWorker, renewMaster } as const;
 
 type Creds = Partial<Record<RuntimeValueName, JoinCredentials['joinToken']>> & { tokenAt?: number; certKeyAt?: number };
 
@@ -134,16 +135,16 @@ export class ActionRun implements RunnerEffects {
   async runChild(phase: PlannedPhase, host: string, attempt: number, runtime: RuntimeSecrets): Promise<ChildOutcome> {
     const child = phase.run.child;
     if (!child) throw new Error(`phase ${phase.name} runs children but names no child workflow`);
-    const role = child === 'joinMaster' ? 'master' : 'worker';
+    const kind = child === 'renewMaster' ? 'renew' : child === 'joinMaster' ? 'join-master' : 'join-worker';
     const h = hostOf(phaseOf(this.progress, phase.name), host);
-    const workflowId = `${this.workflowId}/join-${role}/${host}/${attempt}`;
+    const workflowId = `${this.workflowId}/${kind}/${host}/${attempt}`;
     markRunning(h, workflowId);
     let outcome: JoinOutcome;
     try {
       outcome = await executeChild(CHILDREN[child], {
         workflowId,
         // Host and credentials first: the Web UI shows the start of a long input, the spec is long.
-        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.options, spec: this.spec }],
+        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.options, spec: this.spec, ...(child === 'renewMaster' ? { action: this.action } : {}) }],
         typedSearchAttributes: [
           { key: HAKUBE_CLUSTER, value: this.plan.cluster },
           { key: HAKUBE_PHASE, value: phase.name },

@@ -1,0 +1,57 @@
+/**
+ * Certificate workflows. certsCheck reads every certificate's expiry (one activity).
+ * renewCerts is the renewal action on the generic runner: control planes one at a time, each a
+ * renewMaster child behind the health gate, then verify. Scheduled runs start it too, so it
+ * first takes the cluster's lock itself: with another action running it does nothing and says so.
+ */
+import { ApplicationFailure, proxyActivities, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import type { CertActivities, SpecInput } from '../activities/types';
+import type { CertReport } from '../certs/expiry';
+import type { Plan } from '../plan/types';
+import type { DeployResult } from './defs';
+import type { DeployOptions } from './proxies';
+import { assertValidSpec, planForAction } from './plan';
+import { ActionRun } from './run';
+
+const certActs = proxyActivities<CertActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '60s',
+  retry: { maximumAttempts: 3, initialInterval: '5s', backoffCoefficient: 2, nonRetryableErrorTypes: ['SpecInvalid', 'HostKeyMismatchError', 'HostKeyUnknownError', 'SshAuthError'] },
+});
+
+export async function certsCheck(input: { spec: SpecInput }): Promise<CertReport> {
+  return certActs.checkCertificates.executeWithOptions({ summary: 'certs check: kubeadm certs check-expiration on each control plane, openssl elsewhere' }, [{ spec: input.spec }]);
+}
+
+export interface RenewCertsInput {
+  spec: SpecInput;
+  renewBeforeSeconds: number;
+  force: boolean;
+  options?: DeployOptions;
+}
+
+export interface RenewCertsResult extends Omit<DeployResult, 'state'> {
+  state: DeployResult['state'] | 'locked';
+  /** With state locked: the running actions that hold the cluster. */
+  lockedBy?: string[];
+}
+
+export async function renewCerts(input: RenewCertsInput): Promise<RenewCertsResult> {
+  const ref = { action: 'renew-certs', renewBeforeSeconds: input.renewBeforeSeconds, force: input.force } as const;
+  let plan: Plan;
+  try {
+    assertValidSpec(input.spec);
+    plan = planForAction(input.spec, ref);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`cannot renew: ${(err as Error).message}`, 'SpecInvalid');
+  }
+  const cluster = plan.cluster;
+  const lockedBy = await certActs.clusterLock.executeWithOptions({ summary: `lock: is another action running on ${cluster}?` }, [
+    { cluster, self: workflowInfo().workflowId },
+  ]);
+  if (lockedBy.length) {
+    upsertMemo({ state: 'locked', waitingOn: `locked by ${lockedBy.join(', ')}` });
+    return { cluster, state: 'locked', lockedBy, skipped: [] };
+  }
+  return new ActionRun(input.spec, input.options, plan, ref).execute();
+}
