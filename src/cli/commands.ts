@@ -16,6 +16,7 @@ import { register as doctor } from './doctor';
 import { register as codec } from './codec';
 import { register as certs } from './certs';
 import { register as schedule } from './schedule';
+import { register as etcd } from './etcd';
 
 /** Adds one group of commands to the program. */
 export type CommandGroup = (program: Command) => void;
@@ -33,6 +34,7 @@ const groups: CommandGroup[] = [
   joinCommand,
   certs,
   schedule,
+  etcd,
   status,
   logs,
   steer,
