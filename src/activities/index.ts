@@ -12,6 +12,7 @@ import type { Cluster } from '../spec/types';
 import { ensureJoinCredentials } from './credentials';
 import { checkCertificates } from './certs';
 import { clusterLock } from './lock';
+import { etcdSnapshot } from './etcd-snapshot';
 import { precondition } from './failure';
 import { checkControlPlane } from './health';
 import { runHostPhase, runSteps } from './host-phase';
@@ -70,5 +71,6 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
     fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
     checkCertificates: (input) => heartbeating(() => checkCertificates(pool, input.spec)),
     clusterLock,
+    etcdSnapshot: (input) => heartbeating(() => etcdSnapshot(pool, input)),
   };
 }

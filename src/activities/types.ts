@@ -6,6 +6,7 @@
 import type { PhaseName, RuntimeValueName } from '../plan/types';
 import type { ActionRef } from '../plan/actions';
 import type { CertReport } from '../certs/expiry';
+import type { SnapshotInput, SnapshotResult } from './etcd-snapshot';
 import type { Secret } from '../temporal/secret';
 import type { Cluster } from '../spec/types';
 import type { HealthReport, Kubeconfig } from '../workflows/defs';
@@ -120,4 +121,6 @@ export interface CertActivities {
   checkCertificates(input: ClusterInput): Promise<CertReport>;
   /** Running locking actions on the cluster other than `self` (scheduled runs take the lock too). */
   clusterLock(input: { cluster: string; self: string }): Promise<string[]>;
+  /** An etcd snapshot from a healthy member into the worker's store, then retention. */
+  etcdSnapshot(input: SnapshotInput): Promise<SnapshotResult>;
 }

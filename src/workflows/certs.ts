@@ -1,11 +1,12 @@
 /**
- * Certificate workflows. certsCheck reads every certificate's expiry (one activity).
+ * Day-2 workflows of certificates and etcd. etcdSnapshot saves one snapshot. certsCheck reads every certificate's expiry (one activity).
  * renewCerts is the renewal action on the generic runner: control planes one at a time, each a
  * renewMaster child behind the health gate, then verify. Scheduled runs start it too, so it
  * first takes the cluster's lock itself: with another action running it does nothing and says so.
  */
 import { ApplicationFailure, proxyActivities, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { CertActivities, SpecInput } from '../activities/types';
+import type { SnapshotInput, SnapshotResult } from '../activities/etcd-snapshot';
 import type { CertReport } from '../certs/expiry';
 import type { Plan } from '../plan/types';
 import type { DeployResult } from './defs';
@@ -21,6 +22,11 @@ const certActs = proxyActivities<CertActivities>({
 
 export async function certsCheck(input: { spec: SpecInput }): Promise<CertReport> {
   return certActs.checkCertificates.executeWithOptions({ summary: 'certs check: kubeadm certs check-expiration on each control plane, openssl elsewhere' }, [{ spec: input.spec }]);
+}
+
+/** One etcd snapshot into the worker's store (`hakube etcd snapshot`, and its schedule). */
+export async function etcdSnapshot(input: SnapshotInput): Promise<SnapshotResult> {
+  return certActs.etcdSnapshot.executeWithOptions({ summary: `etcd snapshot of ${input.spec.metadata.name}: save from a healthy member, snapshot status, sha256, store, retention` }, [input]);
 }
 
 export interface RenewCertsInput {

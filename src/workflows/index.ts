@@ -4,5 +4,5 @@ export { joinMaster, joinWorker } from './join';
 export { resetCluster } from './reset';
 export { joinCommand } from './join-command';
 export { applyCluster } from './apply';
-export { certsCheck, renewCerts } from './certs';
+export { certsCheck, etcdSnapshot, renewCerts } from './certs';
 export { renewMaster } from './renew-master';
