@@ -90,18 +90,25 @@ fp_served() { echo | timeout 5 openssl s_client -connect "$1" 2>/dev/null | open
 started() { ${KUBECTL} -n kube-system get pod "$1-$node" -o 'jsonpath={.status.containerStatuses[0].state.running.startedAt}' 2>/dev/null; }
 ready() { [ "$(${KUBECTL} -n kube-system get pod "$1-$node" -o 'jsonpath={.status.containerStatuses[0].ready}' 2>/dev/null)" = true ]; }
 probe() { if command -v curl >/dev/null 2>&1; then curl -sS -k --max-time 5 "$1"; else wget -q --no-check-certificate -T 5 -O - "$1"; fi; }
-# The certificate a component serves, and the file it must serve (empty: it serves none of kubeadm's).
+# The certificate a component serves (empty: none of kubeadm's), and the file renewal rewrites for it.
 served_at() { case "$1" in kube-apiserver) echo "$apiserver" ;; etcd) echo "$etcd" ;; esac; }
-cert_of() { case "$1" in kube-apiserver) echo /etc/kubernetes/pki/apiserver.crt ;; etcd) echo /etc/kubernetes/pki/etcd/server.crt ;; esac; }
-# A component runs the renewed files: it serves the file's certificate, or it started after its kubeconfig changed.
+file_of() {
+    case "$1" in
+    kube-apiserver) echo /etc/kubernetes/pki/apiserver.crt ;;
+    etcd) echo /etc/kubernetes/pki/etcd/server.crt ;;
+    *) echo "/etc/kubernetes/\${1#kube-}.conf" ;;
+    esac
+}
+# A component runs the renewed files when its pod started after renewal rewrote them (client
+# certificates, e.g. the apiserver's to etcd and kubelets, load only at start) and, for one that
+# serves, its socket presents the file's certificate (serving certificates may also reload live).
 current() {
     c=$1
     [ -f ${PARKED_MANIFESTS}/$c.yaml ] && return 1
-    at=$(served_at "$c")
-    if [ -n "$at" ]; then [ "$(fp_served "$at")" = "$(fp_file "$(cert_of "$c")")" ]; return; fi
     s=$(started "$c"); [ -n "$s" ] || return 1
-    conf=/etc/kubernetes/\${c#kube-}.conf
-    [ "$(date -d "$s" +%s)" -ge "$(stat -c %Y "$conf")" ]
+    [ "$(date -d "$s" +%s)" -gt "$(stat -c %Y "$(file_of "$c")")" ] || return 1
+    at=$(served_at "$c")
+    [ -z "$at" ] || [ "$(fp_served "$at")" = "$(fp_file "$(file_of "$c")")" ]
 }`;
 
 /**
