@@ -90,6 +90,19 @@ fp_served() { echo | timeout 5 openssl s_client -connect "$1" 2>/dev/null | open
 started() { ${KUBECTL} -n kube-system get pod "$1-$node" -o 'jsonpath={.status.containerStatuses[0].state.running.startedAt}' 2>/dev/null; }
 ready() { [ "$(${KUBECTL} -n kube-system get pod "$1-$node" -o 'jsonpath={.status.containerStatuses[0].ready}' 2>/dev/null)" = true ]; }
 probe() { if command -v curl >/dev/null 2>&1; then curl -sS -k --max-time 5 "$1"; else wget -q --no-check-certificate -T 5 -O - "$1"; fi; }
+# Each component's own health port on this host (etcd: kubeadm's plain-HTTP metrics listener).
+health_url() {
+    case "$1" in
+    etcd) echo http://127.0.0.1:2381/health ;;
+    kube-apiserver) echo "https://$apiserver/livez" ;;
+    kube-controller-manager) echo https://127.0.0.1:10257/healthz ;;
+    kube-scheduler) echo https://127.0.0.1:10259/healthz ;;
+    esac
+}
+listening() {
+    u=$(health_url "$1")
+    if command -v curl >/dev/null 2>&1; then [ "$(curl -sk -o /dev/null --max-time 3 -w '%{http_code}' "$u")" != 000 ]; else wget -q -O /dev/null -T 3 --no-check-certificate "$u"; fi
+}
 # The certificate a component serves (empty: none of kubeadm's), and the file renewal rewrites for it.
 served_at() { case "$1" in kube-apiserver) echo "$apiserver" ;; etcd) echo "$etcd" ;; esac; }
 file_of() {
@@ -149,10 +162,10 @@ for c in "$@"; do
     before=$(started "$c")
     log "$c" down
     mv ${MANIFESTS_DIR}/$c.yaml ${PARKED_MANIFESTS}/$c.yaml
-    # The kubelet sees the manifest gone and deletes the mirror pod once the pod is stopped.
-    # A failed read must not count as gone: only the API's NotFound does.
+    # Stopped once its health port stops answering: the mirror pod cannot say so while this
+    # host's apiserver (and the kubelet's view through it) is down with the pod.
     i=0
-    until ${KUBECTL} -n kube-system get pod "$c-$node" 2>&1 | grep -q NotFound || [ "$i" -ge 90 ]; do sleep 1; i=$((i + 1)); done
+    while listening "$c" && [ "$i" -lt 60 ]; do sleep 1; i=$((i + 1)); done
     mv ${PARKED_MANIFESTS}/$c.yaml ${MANIFESTS_DIR}/$c.yaml
     i=0
     until s=$(started "$c") && [ -n "$s" ] && [ "$s" != "$before" ] && ready "$c" && current "$c"; do
