@@ -49,6 +49,7 @@ export function register(program: Command): void {
       const report = await certReport(client, cluster);
       const expiring = expiringRows(report.rows, limit);
       process.stdout.write(flags.json ? `${JSON.stringify({ ...report, thresholdSeconds: limit, expiring: expiring.length }, null, 2)}\n` : `${renderCertTable(report, limit)}\n`);
+      if (report.kubeconfigRefreshed) process.stderr.write(`refreshed ${report.kubeconfigRefreshed} from master0's renewed admin.conf\n`);
       if (!flags.json) process.stdout.write(expiring.length ? `${expiring.length} certificate(s) expire within ${flags.renewBefore}: \`hakube certs renew ${cluster}\`\n` : `nothing expires within ${flags.renewBefore}\n`);
       process.exitCode = report.errors.length ? EXIT.FAILED : expiring.length ? EXIT.WAITING : EXIT.DONE;
     } finally {

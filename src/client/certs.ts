@@ -6,15 +6,17 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import { CliError, EXIT } from '../exit';
 import type { CertReport } from '../certs/expiry';
 import { TASK_QUEUE } from '../temporal/task-queue';
-import { HAKUBE_CLUSTER, HAKUBE_PHASE } from '../workflows/defs';
+import { HAKUBE_CLUSTER, HAKUBE_PHASE, type Kubeconfig } from '../workflows/defs';
+import { refreshKubeconfig } from './kubeconfig';
 import type { DeployOptions } from '../workflows/proxies';
 import type { RenewCertsInput } from '../workflows/certs';
 import { lastAppliedSpec } from './applied';
 import { actionWorkflowId, assertUnlocked } from './lock';
 
-export async function certReport(client: Client, cluster: string): Promise<CertReport> {
+/** The report; also refreshes the operator's admin.conf when master0 holds a newer one (its path in `kubeconfigRefreshed`). */
+export async function certReport(client: Client, cluster: string): Promise<CertReport & { kubeconfigRefreshed?: string }> {
   const spec = await lastAppliedSpec(client, cluster);
-  return client.workflow.execute('certsCheck', {
+  const { kubeconfig, ...report }: CertReport & { kubeconfig?: Kubeconfig } = await client.workflow.execute('certsCheck', {
     taskQueue: TASK_QUEUE,
     workflowId: `hakube/${cluster}/certs-check`,
     args: [{ spec }],
@@ -26,6 +28,8 @@ export async function certReport(client: Client, cluster: string): Promise<CertR
     ],
     staticSummary: `certs check ${cluster}`,
   });
+  const refreshed = refreshKubeconfig(cluster, kubeconfig);
+  return refreshed ? { ...report, kubeconfigRefreshed: refreshed } : report;
 }
 
 export interface RenewRequest {

@@ -9,8 +9,8 @@ import type { CertActivities, SpecInput } from '../activities/types';
 import type { SnapshotInput, SnapshotResult } from '../activities/etcd-snapshot';
 import type { CertReport } from '../certs/expiry';
 import type { Plan } from '../plan/types';
-import type { DeployResult } from './defs';
-import type { DeployOptions } from './proxies';
+import type { DeployResult, Kubeconfig } from './defs';
+import { activitiesFor, type DeployOptions } from './proxies';
 import { assertValidSpec, planForAction } from './plan';
 import { ActionRun } from './run';
 
@@ -20,8 +20,11 @@ const certActs = proxyActivities<CertActivities>({
   retry: { maximumAttempts: 3, initialInterval: '5s', backoffCoefficient: 2, nonRetryableErrorTypes: ['SpecInvalid', 'HostKeyMismatchError', 'HostKeyUnknownError', 'SshAuthError'] },
 });
 
-export async function certsCheck(input: { spec: SpecInput }): Promise<CertReport> {
-  return certActs.checkCertificates.executeWithOptions({ summary: 'certs check: kubeadm certs check-expiration on each control plane, openssl elsewhere' }, [{ spec: input.spec }]);
+/** The report, and master0's admin.conf (a secret): the CLI refreshes the operator's copy when a renewal (perhaps a scheduled one) made a newer one. */
+export async function certsCheck(input: { spec: SpecInput }): Promise<CertReport & { kubeconfig?: Kubeconfig }> {
+  const report = await certActs.checkCertificates.executeWithOptions({ summary: 'certs check: kubeadm certs check-expiration on each control plane, openssl elsewhere' }, [{ spec: input.spec }]);
+  const kubeconfig = await activitiesFor({ hostAttempts: 2 }).fetchKubeconfig.executeWithOptions({ summary: 'certs check: admin.conf from master0' }, [{ spec: input.spec }]);
+  return { ...report, kubeconfig };
 }
 
 /** One etcd snapshot into the worker's store (`hakube etcd snapshot`, and its schedule). */
