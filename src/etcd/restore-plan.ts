@@ -18,6 +18,8 @@ export interface RestoreStep {
 }
 
 const q = (s: string) => shellQuote(s);
+const baseOf = (p: string) => p.split('/').pop() as string;
+const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) || '/' : '.');
 
 export function restorePlan(c: Cluster, snapshot: string): RestoreStep[] {
   const members = etcdHosts(c);
@@ -27,14 +29,14 @@ export function restorePlan(c: Cluster, snapshot: string): RestoreStep[] {
   const restoreDir = `${dataDir}.restored`;
   const initial = members.map((m) => `${m.name}=https://${m.address}:2380`).join(',');
   const token = `${c.metadata.name}-restored`;
-  const remote = `/var/lib/hakube/restore/${snapshot.split('/').pop()}`;
+  const remote = `/var/lib/hakube/restore/${baseOf(snapshot)}`;
   const certs = etcdDriver(c).clientCerts;
   const each = (hosts: { name: string }[]) => `each: ${hosts.map((h) => h.name).join(', ')}`;
   const steps: RestoreStep[] = [
     {
       title: 'check the snapshot before touching anything (its hash as stored, and etcd can read it)',
       on: 'the operator\'s machine',
-      commands: [`sha256sum -c ${q(`${snapshot}.sha256`)}`, `ETCDCTL_API=3 etcdctl snapshot status ${q(snapshot)} -w table`],
+      commands: [`(cd ${q(dirOf(snapshot))} && sha256sum -c ${q(`${baseOf(snapshot)}.sha256`)})`, `ETCDCTL_API=3 etcdctl snapshot status ${q(snapshot)} -w table`],
     },
     {
       title: 'copy it to every etcd member',

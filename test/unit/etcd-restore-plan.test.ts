@@ -25,7 +25,7 @@ test('external: the etcd hosts restore, systemd starts them, the etcd PKI is the
   assert.match(text, /systemctl stop etcd/);
   assert.match(text, /systemctl start etcd/);
   assert.match(text, /--cacert '\/etc\/etcd\/pki\/ca.crt'/);
-  assert.match(text, /sha256sum -c '\/backups\/snap.db.sha256'/);
+  assert.match(text, /\(cd '\/backups' && sha256sum -c 'snap.db.sha256'\)/);
   assert.doesNotMatch(text, /manifests\/etcd.yaml/);
 });
 
