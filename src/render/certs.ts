@@ -9,7 +9,7 @@ import { ADMIN_CONF, KUBELET_CONF, MANIFESTS_DIR, STATE_DIR } from './paths';
 
 /** Manifests wait here while their pod is down (same filesystem: a rename, never half a file). */
 export const PARKED_MANIFESTS = '/etc/kubernetes/hakube-parked';
-/** One line per component restart on the host: `epoch host component down|up`. */
+/** One line per component on the host: `epoch host component down|up|stuck|current` (current: it already ran the renewed files). */
 export const RESTART_LOG = `${STATE_DIR}/cert-restarts.log`;
 
 /**
@@ -158,7 +158,7 @@ for f in ${PARKED_MANIFESTS}/*.yaml; do
     [ -f ${MANIFESTS_DIR}/$(basename "$f") ] && rm -f "$f" || mv "$f" ${MANIFESTS_DIR}/
 done
 for c in "$@"; do
-    if current "$c"; then echo "$c: already runs the renewed certificates"; continue; fi
+    if current "$c"; then log "$c" current; echo "$c already runs the renewed certificates"; continue; fi
     before=$(started "$c")
     log "$c" down
     mv ${MANIFESTS_DIR}/$c.yaml ${PARKED_MANIFESTS}/$c.yaml
