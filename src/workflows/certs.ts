@@ -4,12 +4,13 @@
  * renewMaster child behind the health gate, then verify. Scheduled runs start it too, so it
  * first takes the cluster's lock itself: with another action running it does nothing and says so.
  */
-import { ApplicationFailure, proxyActivities, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { CertActivities, SpecInput } from '../activities/types';
 import type { SnapshotInput, SnapshotResult } from '../activities/etcd-snapshot';
 import type { CertReport } from '../certs/expiry';
 import type { Plan } from '../plan/types';
-import type { DeployResult, Kubeconfig } from './defs';
+import { progressQuery, type DeployResult, type Kubeconfig } from './defs';
+import { initialProgress } from './state';
 import { activitiesFor, type DeployOptions } from './proxies';
 import { assertValidSpec, planForAction } from './plan';
 import { ActionRun } from './run';
@@ -59,7 +60,10 @@ export async function renewCerts(input: RenewCertsInput): Promise<RenewCertsResu
     { cluster, self: workflowInfo().workflowId },
   ]);
   if (lockedBy.length) {
-    upsertMemo({ state: 'locked', waitingOn: `locked by ${lockedBy.join(', ')}` });
+    // Nothing ran: the next scheduled run tries again (a lock is no failure, so the Schedule is not paused).
+    const error = `locked by ${lockedBy.join(', ')}: nothing renewed`;
+    setHandler(progressQuery, () => ({ ...initialProgress(plan), state: 'failed', error }));
+    upsertMemo({ state: 'locked', waitingOn: error });
     return { cluster, state: 'locked', lockedBy, skipped: [] };
   }
   return new ActionRun(input.spec, input.options, plan, ref).execute();
