@@ -56,13 +56,16 @@ export async function renewCerts(input: RenewCertsInput): Promise<RenewCertsResu
     throw ApplicationFailure.nonRetryable(`cannot renew: ${(err as Error).message}`, 'SpecInvalid');
   }
   const cluster = plan.cluster;
+  // Answer `progress` from the first task on: the CLI follows the run while the lock is asked.
+  const pending = initialProgress(plan);
+  setHandler(progressQuery, () => pending);
   const lockedBy = await certActs.clusterLock.executeWithOptions({ summary: `lock: is another action running on ${cluster}?` }, [
     { cluster, self: workflowInfo().workflowId },
   ]);
   if (lockedBy.length) {
     // Nothing ran: the next scheduled run tries again (a lock is no failure, so the Schedule is not paused).
     const error = `locked by ${lockedBy.join(', ')}: nothing renewed`;
-    setHandler(progressQuery, () => ({ ...initialProgress(plan), state: 'failed', error }));
+    Object.assign(pending, { state: 'failed', error });
     upsertMemo({ state: 'locked', waitingOn: error });
     return { cluster, state: 'locked', lockedBy, skipped: [] };
   }
