@@ -157,28 +157,59 @@ for f in ${PARKED_MANIFESTS}/*.yaml; do
     [ -f "$f" ] || continue
     [ -f ${MANIFESTS_DIR}/$(basename "$f") ] && rm -f "$f" || mv "$f" ${MANIFESTS_DIR}/
 done
-for c in "$@"; do
-    if current "$c"; then log "$c" current; echo "$c already runs the renewed certificates"; continue; fi
-    before=$(started "$c")
-    log "$c" down
-    mv ${MANIFESTS_DIR}/$c.yaml ${PARKED_MANIFESTS}/$c.yaml
-    # Stopped once its health port stops answering: the mirror pod cannot say so while this
-    # host's apiserver (and the kubelet's view through it) is down with the pod.
+# stop C: park its manifest, wait until its health port stops answering (the mirror pod cannot
+# say so while this host's apiserver is down with it).
+stop() {
+    log "$1" down
+    mv ${MANIFESTS_DIR}/$1.yaml ${PARKED_MANIFESTS}/$1.yaml
     i=0
-    while listening "$c" && [ "$i" -lt 60 ]; do sleep 1; i=$((i + 1)); done
-    mv ${PARKED_MANIFESTS}/$c.yaml ${MANIFESTS_DIR}/$c.yaml
+    while listening "$1" && [ "$i" -lt 60 ]; do sleep 1; i=$((i + 1)); done
+}
+# up C BEFORE: C runs again with the renewed files. etcd is asked on its own sockets: its mirror
+# pod's status reaches the API through this host's kubelet, which may talk to this host's
+# apiserver only (kubeadm's local mode), and that one waits for etcd.
+up() {
+    if [ "$1" = etcd ]; then
+        probe http://127.0.0.1:2381/health | grep -q '"health":"true"' && [ "$(fp_served "$etcd")" = "$(fp_file "$(file_of etcd)")" ]
+        return
+    fi
+    s=$(started "$1") && [ -n "$s" ] && [ "$s" != "$2" ] && ready "$1" && current "$1"
+}
+# start C BEFORE: manifest back; wait until its mirror pod runs with a new start time, is Ready
+# and runs the renewed files (the apiserver also /readyz).
+start() {
+    mv ${PARKED_MANIFESTS}/$1.yaml ${MANIFESTS_DIR}/$1.yaml
     i=0
-    until s=$(started "$c") && [ -n "$s" ] && [ "$s" != "$before" ] && ready "$c" && current "$c"; do
+    until up "$1" "$2"; do
         i=$((i + 1))
-        if [ "$i" -ge 60 ]; then log "$c" stuck; echo "$c on $node did not come back with the renewed certificates within 120 s" >&2; exit 1; fi
+        if [ "$i" -ge 60 ]; then log "$1" stuck; echo "$1 on $node did not come back with the renewed certificates within 120 s" >&2; exit 1; fi
         sleep 2
     done
-    if [ "$c" = kube-apiserver ]; then
+    if [ "$1" = kube-apiserver ]; then
         until [ "$(probe "https://$apiserver/readyz")" = ok ]; do
             i=$((i + 1)); [ "$i" -lt 90 ] || { echo "kube-apiserver on $node serves but is not ready" >&2; exit 1; }; sleep 2
         done
     fi
-    log "$c" up
+    log "$1" up
+}
+# A stacked apiserver reads only its local etcd member: both go down together, the apiserver
+# first and up last, so the load balancer meets a refused connection (and tries another
+# apiserver), never an apiserver answering errors while its etcd restarts.
+if [ "\${1:-}" = etcd ] && [ "\${2:-}" = kube-apiserver ]; then
+    if current etcd && current kube-apiserver; then
+        log etcd current; log kube-apiserver current; echo "etcd and kube-apiserver already run the renewed certificates"
+    else
+        be=$(started etcd); ba=$(started kube-apiserver)
+        stop kube-apiserver; stop etcd
+        start etcd "$be"; start kube-apiserver "$ba"
+    fi
+    shift 2
+fi
+for c in "$@"; do
+    if current "$c"; then log "$c" current; echo "$c already runs the renewed certificates"; continue; fi
+    before=$(started "$c")
+    stop "$c"
+    start "$c" "$before"
 done
 `;
 }
