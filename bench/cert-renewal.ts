@@ -8,6 +8,12 @@
  *
  * Target (exit 1 when missed): 0 s unavailable through the VIP, i.e. no probe failed: at least
  * two apiservers serve throughout, and haproxy's health checks route around the restarting one.
+ *
+ * Measured here (2 cores, the lab shared with other test runs, one run): renewal 116.5 s
+ * including verify; through the VIP 474 probes, 0 failed (0.0 s unavailable); each master's own
+ * apiserver down 14.0 / 15.3 / 15.7 s, one after the other. Before the apiserver was stopped
+ * ahead of its stacked etcd, 21 VIP probes failed (4.7 s): an apiserver answering without its
+ * etcd is not a refused connection haproxy can redispatch.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
