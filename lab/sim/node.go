@@ -132,17 +132,31 @@ func (k *kubelet) registerNode() error {
 }
 
 // syncNodeStatus posts the status when it changed or is due, and renews the Lease.
+// serverReady: does the Node's Ready condition, as the API holds it, say True?
+func serverReady(node obj) bool {
+	st, _ := node["status"].(map[string]any)
+	for _, c := range asList(st["conditions"]) {
+		if cm, _ := c.(map[string]any); str(cm["type"]) == "Ready" {
+			return str(cm["status"]) == "True"
+		}
+	}
+	return false
+}
+
 func (k *kubelet) syncNodeStatus() error {
 	now := time.Now()
 	ready := k.cniReady()
-	if ready != k.lastReady || now.Sub(k.lastStatus) >= statusReportInterval || k.lastStatus.IsZero() {
-		var cur obj
-		if err := k.client.do("GET", "/api/v1/nodes/"+k.nodeName, nil, &cur); err != nil {
-			if isNotFound(err) {
-				return fmt.Errorf("error getting node %q: nodes %q not found", k.nodeName, k.nodeName)
-			}
-			return err
+	// As the real kubelet does every 10 s: read the Node and post when what the API shows
+	// differs from what this kubelet sees (e.g. the node lifecycle controller set Ready=Unknown
+	// while this host's apiserver was down), not only when the kubelet's own view changed.
+	var cur obj
+	if err := k.client.do("GET", "/api/v1/nodes/"+k.nodeName, nil, &cur); err != nil {
+		if isNotFound(err) {
+			return fmt.Errorf("error getting node %q: nodes %q not found", k.nodeName, k.nodeName)
 		}
+		return err
+	}
+	if ready != k.lastReady || now.Sub(k.lastStatus) >= statusReportInterval || k.lastStatus.IsZero() || serverReady(cur) != ready {
 		if str(meta(cur)["uid"]) != k.nodeUID {
 			return fmt.Errorf("node %q was replaced", k.nodeName)
 		}

@@ -10,6 +10,9 @@ import type { ActionRef } from '../plan/actions';
 import { SshPool } from '../ssh';
 import type { Cluster } from '../spec/types';
 import { ensureJoinCredentials } from './credentials';
+import { checkCertificates } from './certs';
+import { clusterLock } from './lock';
+import { etcdSnapshot } from './etcd-snapshot';
 import { precondition } from './failure';
 import { checkControlPlane } from './health';
 import { runHostPhase, runSteps } from './host-phase';
@@ -19,7 +22,7 @@ import { fetchKubeconfig } from './kubeconfig';
 import { targetFor } from './targets';
 import { deleteRunTokens } from './tokens';
 import { SpecSource, type SpecFetcher } from './spec-source';
-import type { HakubeActivities } from './types';
+import type { CertActivities, HakubeActivities } from './types';
 import { verifySteps } from './verify';
 
 export interface ActivityDeps {
@@ -59,7 +62,7 @@ function master0(spec: Cluster): { name: string; address: string } {
   return { name: h.name, address: h.address };
 }
 
-export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities {
+export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities & CertActivities {
   const pool = deps.pool ?? new SshPool();
   const max = deps.stepTimeoutMaxSeconds ?? envTimeoutMax();
   const specs = new SpecSource(deps.fetchSpec);
@@ -106,5 +109,8 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
       const { spec } = await specs.resolve(wire);
       return heartbeating(async () => fetchKubeconfig(await master0Conn(spec), spec, master0(spec).address));
     },
+    checkCertificates: (input) => heartbeating(() => checkCertificates(pool, input.spec)),
+    clusterLock,
+    etcdSnapshot: (input) => heartbeating(() => etcdSnapshot(pool, input)),
   };
 }

@@ -5,6 +5,8 @@
  */
 import type { PhaseName, RuntimeValueName } from '../plan/types';
 import type { ActionRef } from '../plan/actions';
+import type { CertReport } from '../certs/expiry';
+import type { SnapshotInput, SnapshotResult } from './etcd-snapshot';
 import type { Secret } from '../temporal/secret';
 import type { Cluster } from '../spec/types';
 import type { HealthReport, Kubeconfig } from '../workflows/defs';
@@ -137,3 +139,13 @@ export interface HakubeActivities {
 }
 
 export type WireHostPhaseInput = Omit<HostPhaseInput, 'spec' | 'action'> & SpecArg & { action?: WireAction };
+
+/** The day-2 activities of certificates and etcd snapshots (a worker registers both sets). */
+export interface CertActivities {
+  /** Every certificate's expiry, from kubeadm on control planes and openssl elsewhere. */
+  checkCertificates(input: ClusterInput): Promise<CertReport>;
+  /** Running locking actions on the cluster other than `self` (scheduled runs take the lock too). */
+  clusterLock(input: { cluster: string; self: string }): Promise<string[]>;
+  /** An etcd snapshot from a healthy member into the worker's store, then retention. */
+  etcdSnapshot(input: SnapshotInput): Promise<SnapshotResult>;
+}

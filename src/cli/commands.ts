@@ -14,6 +14,9 @@ import { register as list } from './list';
 import { register as demo } from './demo';
 import { register as doctor } from './doctor';
 import { register as codec } from './codec';
+import { register as certs } from './certs';
+import { register as schedule } from './schedule';
+import { register as etcd } from './etcd';
 
 /** Adds one group of commands to the program. */
 export type CommandGroup = (program: Command) => void;
@@ -29,6 +32,9 @@ const groups: CommandGroup[] = [
   apply,
   reset,
   joinCommand,
+  certs,
+  schedule,
+  etcd,
   status,
   logs,
   steer,

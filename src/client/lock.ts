@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { CliError, EXIT } from '../exit';
 
 /** The workflow type of each locking action. */
-export const ACTION_WORKFLOWS = { deploy: 'deployCluster', apply: 'applyCluster', reset: 'resetCluster' } as const;
+export const ACTION_WORKFLOWS = { deploy: 'deployCluster', apply: 'applyCluster', reset: 'resetCluster', 'renew-certs': 'renewCerts' } as const;
 export type LockingAction = keyof typeof ACTION_WORKFLOWS;
 
 export const actionWorkflowId = (cluster: string, action: LockingAction): string => `hakube/${cluster}/${action}`;

@@ -4,13 +4,18 @@
  */
 import { removalPhases } from '../phases/remove';
 import { resetModules } from '../phases/reset';
+import { renewAllSteps, renewHosts, RENEW_RUN, type RenewOptions } from '../phases/renew-certs';
 import { diffSpecs } from './diff';
 import { master0 } from '../spec/topology';
 import type { Cluster } from '../spec/types';
 import { buildPlan } from './build';
 import type { ActionName, Plan, PlannedPhase } from './types';
 
-export type ActionRef = { action: 'deploy' } | { action: 'reset'; wipeEtcd: boolean } | { action: 'apply'; previous: Cluster };
+export type ActionRef =
+  | { action: 'deploy' }
+  | { action: 'reset'; wipeEtcd: boolean }
+  | { action: 'apply'; previous: Cluster }
+  | ({ action: 'renew-certs' } & RenewOptions);
 
 export function actionRef(action: Exclude<ActionName, 'apply'>, opts: { wipeEtcd?: boolean } = {}): ActionRef {
   return action === 'reset' ? { action, wipeEtcd: opts.wipeEtcd ?? false } : { action };
@@ -42,8 +47,24 @@ export function buildResetPlan(c: Cluster, wipeEtcd: boolean): Plan {
   return { cluster: c.metadata.name, master0: master0(c).name, phases };
 }
 
+/** Certificate renewal: control planes one by one behind the health gate, then the deploy's verify. */
+export function buildRenewPlan(c: Cluster, o: RenewOptions): Plan {
+  const renew: PlannedPhase = {
+    name: 'renew-certs',
+    title: `renew certificates, one control plane at a time (${o.force ? 'every one: --force' : `those with one expiring within ${o.renewBeforeSeconds} s`})`,
+    run: RENEW_RUN,
+    skipped: false,
+    hosts: renewHosts(c),
+    concurrency: 1,
+    steps: renewAllSteps(c, o),
+  };
+  const deploy = buildPlan(c);
+  return { ...deploy, phases: [renew, ...deploy.phases.filter((p) => p.name === 'verify')] };
+}
+
 export function buildActionPlan(c: Cluster, ref: ActionRef = { action: 'deploy' }): Plan {
   if (ref.action === 'reset') return buildResetPlan(c, ref.wipeEtcd);
+  if (ref.action === 'renew-certs') return buildRenewPlan(c, ref);
   if (ref.action === 'apply') return buildApplyPlan(ref.previous, c);
   return buildPlan(c);
 }

@@ -10,7 +10,9 @@ export const RESET_PHASES = ['reset-workers', 'reset-masters', 'reset-lb', 'rese
 export type DeployPhaseName = (typeof PHASES)[number];
 /** apply's removals, before the new spec's deploy phases. */
 export const REMOVAL_PHASES = ['drain', 'remove-members', 'remove-hosts', 'forget-nodes'] as const;
-export type PhaseName = DeployPhaseName | (typeof RESET_PHASES)[number] | (typeof REMOVAL_PHASES)[number];
+/** Certificate renewal: one control plane at a time, then verify. */
+export const RENEW_PHASES = ['renew-certs'] as const;
+export type PhaseName = DeployPhaseName | (typeof RESET_PHASES)[number] | (typeof REMOVAL_PHASES)[number] | (typeof RENEW_PHASES)[number];
 
 /** The actions one runner executes; each is an ordered list of phases. */
 export const ACTIONS = ['deploy', 'apply', 'reset'] as const;
@@ -98,7 +100,7 @@ export interface PhaseRun {
   /** Runtime values the phase's hosts receive (least privilege: nothing else is sent). */
   secrets: RuntimeValueName[];
   /** The child workflow a `child` phase runs per host. */
-  child?: 'joinMaster' | 'joinWorker';
+  child?: 'joinMaster' | 'joinWorker' | 'renewMaster';
   /** The undo for one host of this phase (compensation, and abort's reverse cleanup). */
   undo?: 'compensateMaster' | 'compensateWorker';
   /** Must pass after each host before the next starts: master0's apiserver /readyz (etcd quorum) and the new control plane's. */

@@ -144,6 +144,9 @@ export function renderKubeadmConfig(c: Cluster): string {
     etcd,
     apiServer,
   };
+  // Only when the spec asks: an absent field keeps kubeadm's defaults (1 year, CAs 10 years).
+  if (s.certificates?.validityPeriod) cluster.certificateValidityPeriod = s.certificates.validityPeriod;
+  if (s.certificates?.caValidityPeriod) cluster.caCertificateValidityPeriod = s.certificates.caValidityPeriod;
   if (Object.keys(s.controllerManager.extraArgs).length) cluster.controllerManager = { extraArgs: args(s.controllerManager.extraArgs) };
   if (Object.keys(s.scheduler.extraArgs).length) cluster.scheduler = { extraArgs: args(s.scheduler.extraArgs) };
 

@@ -170,6 +170,22 @@ export const goDuration = z
   .string({ error: 'must be a string' })
   .regex(/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, { error: 'is not a duration; write e.g. 90s, 1m or 1h30m' });
 
+/**
+ * A certificate lifetime as kubeadm's v1beta4 config takes it (a Go duration in hours, minutes
+ * and seconds): at least 1h, so a renewal has time to run before the certificate lapses.
+ */
+export const certValidity = z
+  .string({ error: 'must be a string' })
+  .regex(/^(\d+h)?(\d+m)?(\d+s)?$/, { error: 'is not a certificate lifetime; write hours, minutes and seconds, e.g. 8760h (one year) or 2h30m' })
+  .refine((v) => v !== '' && durationSeconds(v) >= 3600, { error: 'is shorter than 1h; give a lifetime of at least 1h, e.g. 2h' });
+
+/** Seconds in a duration of h/m/s parts (the forms certValidity accepts). */
+export function durationSeconds(v: string): number {
+  let total = 0;
+  for (const m of v.matchAll(/(\d+)(h|m|s)/g)) total += Number(m[1]) * { h: 3600, m: 60, s: 1 }[m[2] as 'h' | 'm' | 's'];
+  return total;
+}
+
 /** Eviction signal names (memory.available, nodefs.inodesFree, ...). */
 export const evictionSignal = z.string().regex(/^[a-z]+\.[a-zA-Z]+$/, { error: 'is not an eviction signal; write e.g. memory.available or nodefs.inodesFree' });
 

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   certSAN,
+  certValidity,
   dnsDomain,
   evictionSignal,
   flagName,
@@ -179,6 +180,16 @@ const system = z.strictObject({
 
 const component = z.strictObject({ extraArgs: extraArgs.default({}) });
 
+/**
+ * kubeadm v1beta4's certificate lifetimes (ClusterConfiguration.certificateValidityPeriod and
+ * caCertificateValidityPeriod). Left out, kubeadm's defaults hold: one year for certificates
+ * (which `kubeadm certs renew` must refresh in time), ten years for the CAs.
+ */
+const certificates = z.strictObject({
+  validityPeriod: certValidity.optional(),
+  caValidityPeriod: certValidity.optional(),
+});
+
 export const ClusterSchema = z
   .strictObject({
     apiVersion: z.literal(API_VERSION, { error: `is not a known apiVersion; use ${API_VERSION}` }),
@@ -213,6 +224,7 @@ export const ClusterSchema = z
         })
         .prefault({}),
       workers: z.strictObject({ concurrency: z.number().int().min(1).max(1000).default(10) }).prefault({}),
+      certificates: certificates.optional(),
     }),
   })
   .describe('hakube cluster spec (cluster.yaml)');

@@ -3,6 +3,7 @@
  * field path, the bad value and the fix, so the operator can act on one line.
  */
 import { cidrContains, cidrsOverlap, ipv4ToInt, parseCidr } from './net';
+import { durationSeconds } from './fields';
 import type { Cluster } from './types';
 
 export type PathSegment = string | number;
@@ -14,7 +15,23 @@ export interface Problem {
 }
 
 export function validateCluster(c: Cluster): Problem[] {
-  return [...hostRules(c), ...etcdRules(c), ...networkRules(c), ...lbRules(c), ...portRules(c)];
+  return [...hostRules(c), ...etcdRules(c), ...networkRules(c), ...lbRules(c), ...portRules(c), ...certificateRules(c)];
+}
+
+/** kubeadm's defaults when the spec leaves a lifetime out. */
+const KUBEADM_CERT_VALIDITY = '8760h';
+const KUBEADM_CA_VALIDITY = '87600h';
+
+function certificateRules(c: Cluster): Problem[] {
+  const certs = c.spec.certificates;
+  if (!certs?.validityPeriod) return [];
+  const ca = certs.caValidityPeriod ?? KUBEADM_CA_VALIDITY;
+  if (durationSeconds(certs.validityPeriod) <= durationSeconds(ca)) return [];
+  return [{
+    path: ['spec', 'certificates', 'validityPeriod'],
+    value: certs.validityPeriod,
+    message: `outlives the CAs (spec.certificates.caValidityPeriod ${ca}${certs.caValidityPeriod ? '' : ", kubeadm's default"}): a certificate cannot outlast the CA that signed it; use at most ${ca}, e.g. ${KUBEADM_CERT_VALIDITY}`,
+  }];
 }
 
 function hostRules(c: Cluster): Problem[] {

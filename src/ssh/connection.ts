@@ -175,6 +175,12 @@ export class SshConnection {
     return r.stdout?.toString('utf8') ?? '';
   }
 
+  /** A file's bytes (binary-safe; bounded by the capture limit, 64 MiB). */
+  async readFileBytes(path: string): Promise<Buffer> {
+    const r = await this.exec(['cat', '--', path], {}, true);
+    return r.stdout ?? Buffer.alloc(0);
+  }
+
   async fileExists(path: string): Promise<boolean> {
     const r = await this.exec(['test', '-e', path], { okExitCodes: [0, 1] }, false);
     return r.exitCode === 0;

@@ -5,3 +5,5 @@ export { resetCluster } from './reset';
 export { joinCommand } from './join-command';
 export { applyCluster } from './apply';
 export { hostGroup } from './group';
+export { certsCheck, etcdSnapshot, renewCerts } from './certs';
+export { renewMaster } from './renew-master';

@@ -27,6 +27,7 @@ import {
 import { activitiesFor, compensationActivitiesFor, type DeployOptions } from './proxies';
 import { describeFailure } from './failure';
 import { joinMaster, joinWorker, type JoinOutcome } from './join';
+import { renewMaster } from './renew-master';
 import { AbortRequested, CredentialsUnavailable, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerChange, type RunnerEffects } from './runner';
 import { SpecStore } from './spec-ref';
 import { GROUP_HOSTS, GROUPS_PATCH, hostGroup } from './group';
@@ -40,7 +41,7 @@ export const CANCEL_CLEANUP_PATCH = 'hakube-cancel-cleanup';
 export const DELETE_TOKENS_PATCH = 'hakube-delete-run-tokens';
 const RUNNER_PATCHES: Record<RunnerChange, string> = { 'abort-stops-pool': 'hakube-abort-stops-pool' };
 
-const CHILDREN = { joinMaster, joinWorker } as const;
+const CHILDREN = { joinMaster, joinWorker, renewMaster } as const;
 
 type Creds = Partial<Record<RuntimeValueName, JoinCredentials['joinToken']>> & { tokenAt?: number; certKeyAt?: number };
 
@@ -159,16 +160,16 @@ export class ActionRun implements RunnerEffects {
   async runChild(phase: PlannedPhase, host: string, attempt: number, runtime: RuntimeSecrets): Promise<ChildOutcome> {
     const child = phase.run.child;
     if (!child) throw new Error(`phase ${phase.name} runs children but names no child workflow`);
-    const role = child === 'joinMaster' ? 'master' : 'worker';
+    const kind = child === 'renewMaster' ? 'renew' : child === 'joinMaster' ? 'join-master' : 'join-worker';
     const h = hostOf(phaseOf(this.progress, phase.name), host);
-    const workflowId = `${this.workflowId}/join-${role}/${host}/${attempt}`;
+    const workflowId = `${this.workflowId}/${kind}/${host}/${attempt}`;
     markRunning(h, workflowId);
     let outcome: JoinOutcome;
     try {
       outcome = await executeChild(CHILDREN[child], {
         workflowId,
         // Host and credentials first: the Web UI shows the start of a long input, the spec is long.
-        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.options, ...this.specs.arg(this.spec) }],
+        args: [{ host, summary: summaryFor(this.plan, phase.name, host), runtime, options: this.options, ...this.specs.arg(this.spec), ...(child === 'renewMaster' ? { action: this.action } : {}) }],
         typedSearchAttributes: [
           { key: HAKUBE_CLUSTER, value: this.plan.cluster },
           { key: HAKUBE_PHASE, value: phase.name },
@@ -198,7 +199,9 @@ export class ActionRun implements RunnerEffects {
   }
 
   async runGroup(phase: PlannedPhase, hosts: string[], attempt: number, runtime: RuntimeSecrets | undefined): Promise<Map<string, ChildOutcome>> {
-    const child = phase.run.kind === 'child' ? phase.run.child : undefined;
+    const kind = phase.run.kind === 'child' ? phase.run.child : undefined;
+    // Renewal is serial behind a gate, which never runs in groups.
+    const child = kind === 'renewMaster' ? undefined : kind;
     const total = child ? this.concurrency(phase) : Math.max(1, phase.concurrency);
     const workflowId = `${this.workflowId}/${phase.name}/group-${hosts[0]}/${attempt}`;
     const progress = phaseOf(this.progress, phase.name);

@@ -104,4 +104,16 @@ export const external: EtcdDriver = {
     step('cleanup', etcdHosts(c)[0].name, 'etcd-member-keys', "remove the other members' etcd keys kept on the first member", { commands: [cmd('rm', '-rf', `${ETCD_PKI}/members`)] }),
   ],
   packages: (c, h) => (etcdHosts(c).some((e) => e.name === h.name) ? ETCD_PACKAGES : []),
+  // The etcd PKI is hakube's own (openssl on the first member): members hold the CA, server and
+  // peer certificates, control planes the apiserver's client certificate.
+  ownCertificates: (c, h) => [
+    ...(etcdHosts(c).some((e) => e.name === h.name)
+      ? [
+          { name: 'etcd-ca', path: ETCD_CA, ca: '' },
+          { name: 'etcd-server', path: `${ETCD_PKI}/server.crt`, ca: 'etcd-ca' },
+          { name: 'etcd-peer', path: `${ETCD_PKI}/peer.crt`, ca: 'etcd-ca' },
+        ]
+      : []),
+    ...(controlPlanes(c).some((p) => p.name === h.name) ? [{ name: 'apiserver-etcd-client', path: ETCD_CLIENT_CERT, ca: 'etcd-ca' }] : []),
+  ],
 };

@@ -37,4 +37,5 @@ export const stacked: EtcdDriver = {
   joinNote: (_c, i) => `quorum ${quorum(i)}/${i} after`,
   cleanupSteps: () => [],
   packages: () => [],
+  ownCertificates: () => [],
 };

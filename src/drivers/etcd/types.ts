@@ -45,6 +45,11 @@ export interface EtcdDriver {
   initPhases: string[][];
   /** Static pod manifests of this topology on every control plane (besides the control plane's own). */
   controlPlaneManifests: string[];
+  /**
+   * Certificates this topology makes outside kubeadm's PKI on host `h` (kubeadm's
+   * check-expiration does not see them), read with openssl by `hakube certs check`.
+   */
+  ownCertificates(c: Cluster, h: HostSpec): Array<{ name: string; path: string; ca: string }>;
   /** Certificates a joined control plane uses to ask its own local member (undefined: none there). */
   localMemberCerts?: EtcdCerts;
 }
