@@ -16,6 +16,7 @@ import { runHostPhase, runSteps } from './host-phase';
 import { heartbeating } from './heartbeat';
 import { planOf } from './plan-cache';
 import { fetchKubeconfig } from './kubeconfig';
+import { awaitActionEnd } from './lock';
 import { targetFor } from './targets';
 import type { HakubeActivities } from './types';
 import { verifySteps } from './verify';
@@ -65,6 +66,7 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
       }),
     verifyCluster: (input) =>
       heartbeating(() => verifySteps(pool, input.spec, planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),
+    awaitActionEnd,
     fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
   };
 }

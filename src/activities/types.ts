@@ -111,4 +111,6 @@ export interface HakubeActivities {
   verifyCluster(input: ClusterInput): Promise<HealthReport>;
   /** admin.conf from master0, as a secret the client writes (no worker's disk holds it). */
   fetchKubeconfig(input: ClusterInput): Promise<Kubeconfig>;
+  /** The cluster lock's wait: returns once the action holding it has closed (or never started). */
+  awaitActionEnd(input: { holder: string; since: number }): Promise<string>;
 }

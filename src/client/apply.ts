@@ -15,7 +15,7 @@ import type { ApplyInput } from '../workflows/apply';
 import type { DeployOptions } from '../workflows/proxies';
 import { lastAppliedSpec } from './applied';
 import { withAbsolutePaths } from './deploy';
-import { actionWorkflowId, assertUnlocked } from './lock';
+import { actionWorkflowId, acquireLock, releaseLock } from './lock';
 
 export interface ApplyPreview {
   previous: Cluster;
@@ -43,7 +43,7 @@ export async function startApply(client: Client, spec: Cluster, p: ApplyPreview,
   assertApplicable(p);
   const cluster = spec.metadata.name;
   const workflowId = actionWorkflowId(cluster, 'apply');
-  await assertUnlocked(client, cluster, 'apply');
+  await acquireLock(client, cluster, 'apply', workflowId);
   const input: ApplyInput = { spec: withAbsolutePaths(spec), previous: p.previous, options };
   try {
     return await client.workflow.start('applyCluster', {
@@ -59,6 +59,7 @@ export async function startApply(client: Client, spec: Cluster, p: ApplyPreview,
       staticSummary: `apply ${cluster}`,
     });
   } catch (err) {
+    await releaseLock(client, cluster);
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`an apply of ${cluster} is already running (${workflowId})`, EXIT.BAD_INPUT);
     throw err;
   }

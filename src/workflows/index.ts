@@ -4,3 +4,4 @@ export { joinMaster, joinWorker } from './join';
 export { resetCluster } from './reset';
 export { joinCommand } from './join-command';
 export { applyCluster } from './apply';
+export { clusterLock } from './lock';

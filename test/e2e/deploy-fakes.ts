@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Plan } from '../../src/plan/types';
 import { secret, reveal } from '../../src/temporal/secret';
 import type { HakubeActivities, HostPhaseInput } from '../../src/activities/types';
+import { awaitActionEnd } from '../../src/activities/lock';
 
 export const TOKEN = 'abcdef.0123456789abcdef';
 export const CERT_KEY = 'f'.repeat(64);
@@ -23,6 +24,8 @@ export class FakeHosts {
 
   activities(): HakubeActivities {
     return {
+      // The cluster lock asks Temporal, not a host: the real one.
+      awaitActionEnd,
       runHostPhase: async (input: HostPhaseInput) => {
         const key = `${input.phase}/${input.host}`;
         this.calls.push(`run ${key}`);
