@@ -17,6 +17,7 @@ import { heartbeating } from './heartbeat';
 import { planOf } from './plan-cache';
 import { fetchKubeconfig } from './kubeconfig';
 import { awaitActionEnd } from './lock';
+import { observeCluster } from './observe';
 import { targetFor } from './targets';
 import type { HakubeActivities } from './types';
 import { verifySteps } from './verify';
@@ -67,6 +68,7 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
     verifyCluster: (input) =>
       heartbeating(() => verifySteps(pool, input.spec, planOf(input.spec).phases.find((p) => p.name === 'verify')?.steps ?? [])),
     awaitActionEnd,
+    observeCluster: (input) => heartbeating(() => observeCluster(pool, input.spec)),
     fetchKubeconfig: (input) => heartbeating(async () => fetchKubeconfig(await master0Conn(input.spec), input.spec, master0(input.spec).address)),
   };
 }

@@ -8,6 +8,7 @@ import type { ActionRef } from '../plan/actions';
 import type { Secret } from '../temporal/secret';
 import type { Cluster } from '../spec/types';
 import type { HealthReport, Kubeconfig } from '../workflows/defs';
+import type { ObservedCluster } from '../plan/observed';
 
 /** The validated, defaulted cluster spec (src/spec): small, and every activity replans from it. */
 export type SpecInput = Cluster;
@@ -111,6 +112,8 @@ export interface HakubeActivities {
   verifyCluster(input: ClusterInput): Promise<HealthReport>;
   /** admin.conf from master0, as a secret the client writes (no worker's disk holds it). */
   fetchKubeconfig(input: ClusterInput): Promise<Kubeconfig>;
+  /** The cluster as it is (Nodes, etcd members, backend lists), read before apply diffs. */
+  observeCluster(input: ClusterInput): Promise<ObservedCluster>;
   /** The cluster lock's wait: returns once the action holding it has closed (or never started). */
   awaitActionEnd(input: { holder: string; since: number }): Promise<string>;
 }

@@ -5,3 +5,4 @@ export { resetCluster } from './reset';
 export { joinCommand } from './join-command';
 export { applyCluster } from './apply';
 export { clusterLock } from './lock';
+export { readCluster } from './read-cluster';

@@ -26,6 +26,14 @@ export class FakeHosts {
     return {
       // The cluster lock asks Temporal, not a host: the real one.
       awaitActionEnd,
+      // The cluster as the last applied spec says it is.
+      observeCluster: async ({ spec }) => ({
+        from: spec.spec.hosts.find((h) => h.roles.includes('control-plane'))!.name,
+        nodes: spec.spec.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker')).map((h) => ({ name: h.name, ready: true })),
+        members: spec.spec.hosts.filter((h) => h.roles.includes('control-plane')).map((h) => ({ name: h.name, peerURL: `https://${h.address}:2380`, learner: false })),
+        backends: {},
+        errors: [],
+      }),
       runHostPhase: async (input: HostPhaseInput) => {
         const key = `${input.phase}/${input.host}`;
         this.calls.push(`run ${key}`);

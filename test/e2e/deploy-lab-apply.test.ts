@@ -125,6 +125,11 @@ test('apply adds one master and two workers: every haproxy lists it, the VIP ser
     assert.equal(plan.code, 0, plan.stderr);
     assert.match(plan.stdout, /add control planes \(one at a time, fresh credentials\): m4\nadd workers: w3, w4/);
     assert.match(plan.stdout, /\n {2}m1: [^\n]*\/etc\/haproxy\/haproxy\.cfg \(changed\)/);
+    // The live cluster, read through master0 by the worker: the new hosts have no Node yet, and
+    // every haproxy's backend list (read from its config) gains m4.
+    assert.match(plan.stdout, /the cluster as it is \(read through m1\):\n/);
+    assert.match(plan.stdout, /\n {2}m4: in the spec, no Node in the cluster: apply joins it\n/);
+    for (const m of ['m1', 'm2', 'm3']) assert.match(plan.stdout, new RegExp(`\\n {2}${m}: haproxy backends (\\S+:6443 ){3}-> (\\S+:6443 ){3}${net.replace(/\./g, '\\.')}\\.21:6443 \\(reloaded in place\\)`));
 
     const haproxyPids = await Promise.all(['m1', 'm2', 'm3'].map(async (m) => (await lab.exec(m, ['sh', '-c', HAPROXY_MASTER])).stdout.trim()));
     const held = holdConnection(`${net}.250`);
@@ -196,6 +201,7 @@ test('apply then removes master0 (m1) and a worker (w4): m2 takes over, the memb
     const plan = await hakube(server, ['plan', '-f', smaller, '--action', 'apply']);
     assert.equal(plan.code, 0, plan.stderr);
     assert.match(plan.stdout, /remove workers \(drain, delete, reset\): w4\nremove control planes \(etcd member first, then reset\): m1\nmaster0 becomes m2/);
+    assert.match(plan.stdout, /the cluster as it is \(read through m1\):\n {2}m2: haproxy backends /);
     const t0 = Date.now();
     const apply = await hakube(server, ['apply', '-f', smaller]);
     console.log(`apply (-master0, -1 worker): ${((Date.now() - t0) / 1000).toFixed(1)} s`);

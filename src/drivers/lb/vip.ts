@@ -51,6 +51,7 @@ export const vip: LbDriver = {
     });
   },
   backendsStep: (c, h, phase, slug, title, without) => step(phase, h.name, slug, title, { files: haproxyFiles(c, without), ...reloading(HAPROXY_RELOAD) }),
+  backendList: { path: HAPROXY_CFG, parse: (text) => [...text.matchAll(/^\s*server\s+\S+\s+(\S+:\d+)/gm)].map((m) => m[1]) },
   packages: () => [],
   // haproxy/keepalived static pods are in place before a control plane joins.
   preflightIgnores: (kind) => (kind === 'join-master' ? ['DirAvailable--etc-kubernetes-manifests'] : []),
