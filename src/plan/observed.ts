@@ -100,7 +100,11 @@ export function diffAgainstCluster(prev: Cluster, next: Cluster, o: ObservedClus
   }
   const lb = lbDriver(next);
   const want = controlPlanes(next).map((h) => `${h.address}:${next.spec.loadBalancer.apiserverBindPort}`);
-  for (const [host, got] of Object.entries(o.backends)) {
+  // In the holders' order (the reads finish in any order).
+  const order = [...lbDriver(prev).holders(prev), ...lb.holders(next)].map((h) => h.name);
+  const hosts = [...new Set([...order, ...Object.keys(o.backends)])].filter((h) => h in o.backends);
+  for (const host of hosts) {
+    const got = o.backends[host];
     if (!inNext.has(host)) continue;
     if (!Array.isArray(got)) lines.push(`${host}: ${lb.proxy} backends unreadable (${got.error})`);
     else if (!same(got, want)) lines.push(`${host}: ${lb.proxy} backends ${got.join(' ') || '(none)'} -> ${want.join(' ')} (reloaded in place)`);

@@ -80,7 +80,8 @@ test('live quorum arithmetic: the spec allows removing one of three, but a membe
 });
 
 test('backend lists that differ from the new spec are shown per host; unreadable ones say why', () => {
-  const o = observed({ backends: { m1: allBackends, m2: ['10.30.12.203:6443'], m3: { error: 'cat: /etc/haproxy/haproxy.cfg: No such file or directory' } } });
+  // Read in any order, reported in the holders' order.
+  const o = observed({ backends: { m3: { error: 'cat: /etc/haproxy/haproxy.cfg: No such file or directory' }, m1: allBackends, m2: ['10.30.12.203:6443'] } });
   const d = diffAgainstCluster(vip(), vip(), o);
   assert.deepEqual(d.lines, [
     `m2: haproxy backends 10.30.12.203:6443 -> ${allBackends.join(' ')} (reloaded in place)`,
