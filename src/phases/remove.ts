@@ -92,7 +92,8 @@ export function removalPhases(next: Cluster, d: SpecDiff, prev: Cluster = next):
           files: [script('node-reset', renderNodeResetScript(driver.resetArgv(), cp ? driver.resetDataDir(next) : undefined))],
           commands: [runScript('node-reset')],
         });
-        return had.has(h.name) ? [reset, lbDriver(prev).teardownStep(prev, h, 'remove-hosts')] : [reset];
+        // The load balancing goes first, while the kubelet still runs to stop its pods.
+        return had.has(h.name) ? [lbDriver(prev).teardownStep(prev, h, 'remove-hosts'), reset] : [reset];
       }),
     },
     {

@@ -85,9 +85,9 @@ test('removing a worker and a master: drained on master0, the member removed bef
   assert.deepEqual(p('remove-members').steps.map((s) => `${s.host}:${s.id.split('/')[2]}`), ['m1:etcd-gate-m3', 'm1:etcd-member-m3']);
   assert.match(p('remove-members').steps[1].files[0].content, /NAME='m3'/);
   assert.deepEqual(p('remove-hosts').hosts, ['w2', 'm3']);
-  // m3 is reset, then loses haproxy, keepalived and the VIP; w2 never had them.
-  assert.deepEqual(p('remove-hosts').steps.map((s) => `${s.host}:${s.id.split('/')[2]}`), ['w2:reset', 'm3:reset', 'm3:vip']);
-  assert.match(p('remove-hosts').steps[1].files[0].content, /'kubeadm' 'reset' '-f'/);
+  // m3 loses haproxy, keepalived and the VIP while its kubelet still runs, then is reset; w2 never had them.
+  assert.deepEqual(p('remove-hosts').steps.map((s) => `${s.host}:${s.id.split('/')[2]}`), ['w2:reset', 'm3:vip', 'm3:reset']);
+  assert.match(p('remove-hosts').steps[2].files[0].content, /'kubeadm' 'reset' '-f'/);
   assert.deepEqual(p('forget-nodes').steps.map((s) => s.commands[0].argv.slice(-3)), [['node', 'w2', '--ignore-not-found'], ['node', 'm3', '--ignore-not-found']]);
   const names = plan.phases.map((x) => x.name);
   assert.ok(names.indexOf('remove-backends') < names.indexOf('remove-members'));
