@@ -19,6 +19,8 @@ import { runHostPhase, runSteps } from './host-phase';
 import { heartbeating } from './heartbeat';
 import { planOf } from './plan-cache';
 import { fetchKubeconfig } from './kubeconfig';
+import { awaitActionEnd } from './lock';
+import { observeCluster } from './observe';
 import { targetFor } from './targets';
 import { deleteRunTokens } from './tokens';
 import { SpecSource, type SpecFetcher } from './spec-source';
@@ -109,6 +111,8 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
       const { spec } = await specs.resolve(wire);
       return heartbeating(async () => fetchKubeconfig(await master0Conn(spec), spec, master0(spec).address));
     },
+    awaitActionEnd,
+    observeCluster: (input) => heartbeating(() => observeCluster(pool, input.spec)),
     checkCertificates: (input) => heartbeating(() => checkCertificates(pool, input.spec)),
     clusterLock,
     etcdSnapshot: (input) => heartbeating(() => etcdSnapshot(pool, input)),

@@ -1,12 +1,47 @@
 /**
- * clusterLock: the cluster's lock as a run sees it from inside. A scheduled renewal starts with
- * no CLI to refuse it, so the run itself asks Temporal's visibility (through the worker's own
- * client) which other locking actions are running on its cluster.
+ * The cluster lock's activities. awaitActionEnd: wait until the action holding the lock has
+ * closed. It asks Temporal (the worker's own client), heartbeating, so a lock whose worker died
+ * is picked up by another worker and one whose action never started (its client died in
+ * between) goes. clusterLock: a run that starts with no CLI in front of it (a scheduled
+ * renewal) takes the same lock from inside, atomically, as the CLI does for the others.
  */
 import { Context } from '@temporalio/activity';
-import { runningActions } from '../client/lock';
+import { CliError } from '../exit';
+import { acquireLock } from '../client/lock';
+import { HOLDER_START_GRACE_MS } from '../workflows/defs';
 
+/** Takes the lock for `self`; the refusal's words when another action holds it. */
 export async function clusterLock(input: { cluster: string; self: string }): Promise<string[]> {
-  const running = await runningActions(Context.current().client, input.cluster);
-  return running.filter((r) => r.workflowId !== input.self).map((r) => `${r.action} (${r.workflowId})`);
+  try {
+    await acquireLock(Context.current().client, input.cluster, 'renew-certs', input.self);
+    return [];
+  } catch (err) {
+    // "deploy (hakube/x/deploy since ...)" out of the CLI's refusal, for the run's own message.
+    if (err instanceof CliError) return [/locked by its running (.+?); follow/.exec(err.message)?.[1] ?? err.message];
+    throw err;
+  }
+}
+
+export interface AwaitActionEndInput {
+  holder: string;
+  since: number;
+}
+
+const POLL_MS = 5_000;
+
+export async function awaitActionEnd(input: AwaitActionEndInput): Promise<string> {
+  const ctx = Context.current();
+  for (;;) {
+    let d;
+    try {
+      d = await ctx.client.workflow.getHandle(input.holder).describe();
+    } catch (err) {
+      if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
+    }
+    const ours = d !== undefined && d.startTime.getTime() >= input.since - 1000;
+    if (ours && d!.status.name !== 'RUNNING') return `${input.holder} ${d!.status.name.toLowerCase()}`;
+    if (!ours && Date.now() - input.since > HOLDER_START_GRACE_MS) return `${input.holder} never started`;
+    ctx.heartbeat();
+    await ctx.sleep(POLL_MS);
+  }
 }

@@ -10,6 +10,7 @@ import type { SnapshotInput, SnapshotResult } from './etcd-snapshot';
 import type { Secret } from '../temporal/secret';
 import type { Cluster } from '../spec/types';
 import type { HealthReport, Kubeconfig } from '../workflows/defs';
+import type { ObservedCluster } from '../plan/observed';
 
 /** The validated, defaulted cluster spec (src/spec): small, and every activity replans from it. */
 export type SpecInput = Cluster;
@@ -136,6 +137,10 @@ export interface HakubeActivities {
   deleteRunTokens(input: Wire<ClusterInput>): Promise<{ deleted: string[] }>;
   /** admin.conf from master0, as a secret the client writes (no worker's disk holds it). */
   fetchKubeconfig(input: Wire<ClusterInput>): Promise<Kubeconfig>;
+  /** The cluster as it is (Nodes, etcd members, backend lists), read before apply diffs. */
+  observeCluster(input: ClusterInput): Promise<ObservedCluster>;
+  /** The cluster lock's wait: returns once the action holding it has closed (or never started). */
+  awaitActionEnd(input: { holder: string; since: number }): Promise<string>;
 }
 
 export type WireHostPhaseInput = Omit<HostPhaseInput, 'spec' | 'action'> & SpecArg & { action?: WireAction };
@@ -144,7 +149,7 @@ export type WireHostPhaseInput = Omit<HostPhaseInput, 'spec' | 'action'> & SpecA
 export interface CertActivities {
   /** Every certificate's expiry, from kubeadm on control planes and openssl elsewhere. */
   checkCertificates(input: ClusterInput): Promise<CertReport>;
-  /** Running locking actions on the cluster other than `self` (scheduled runs take the lock too). */
+  /** Takes the cluster's lock for `self` (a scheduled run has no CLI to take it); the holder's name when another action has it. */
   clusterLock(input: { cluster: string; self: string }): Promise<string[]>;
   /** An etcd snapshot from a healthy member into the worker's store, then retention. */
   etcdSnapshot(input: SnapshotInput): Promise<SnapshotResult>;

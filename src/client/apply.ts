@@ -13,14 +13,18 @@ import { TASK_QUEUE } from '../temporal/task-queue';
 import { HAKUBE_CLUSTER, HAKUBE_PHASE } from '../workflows/defs';
 import type { ApplyInput } from '../workflows/apply';
 import type { DeployOptions } from '../workflows/proxies';
+import { diffAgainstCluster, driftText, type ClusterDrift } from '../plan/observed';
 import { lastAppliedSpec } from './applied';
+import { readLiveCluster } from './observe';
 import { withAbsolutePaths } from './deploy';
-import { actionWorkflowId, assertUnlocked } from './lock';
+import { actionWorkflowId, acquireLock, releaseLock } from './lock';
 
 export interface ApplyPreview {
   previous: Cluster;
   diff: SpecDiff;
-  /** The difference in words (hosts, files per host, refusals). */
+  /** The cluster as it is against the specs; undefined when no worker could read it. */
+  drift?: ClusterDrift;
+  /** The difference in words (hosts, files per host, the live cluster, refusals). */
   text: string;
   /** Undefined when the difference is refused. */
   plan?: Plan;
@@ -30,20 +34,26 @@ export async function previewApply(client: Client, spec: Cluster): Promise<Apply
   const previous = await lastAppliedSpec(client, spec.metadata.name, true);
   const next = withAbsolutePaths(spec);
   const diff = diffSpecs(previous, next);
-  const text = diffText(diff, changedFiles(buildPlan(previous), buildPlan(next)));
-  return { previous, diff, text, plan: diff.refused.length ? undefined : buildApplyPlan(previous, next) };
+  // The cluster itself, through the hosts the last applied spec built.
+  const observed = await readLiveCluster(client, previous);
+  const drift = observed && diffAgainstCluster(previous, next, observed);
+  const live = observed && drift ? driftText(observed, drift) : "the cluster as it is: not read (no worker polls hakube's task queue; start `hakube worker`)\n";
+  const text = diffText(diff, changedFiles(buildPlan(previous), buildPlan(next))) + live;
+  const refused = diff.refused.length > 0 || (drift?.refused.length ?? 0) > 0;
+  return { previous, diff, ...(drift ? { drift } : {}), text, plan: refused ? undefined : buildApplyPlan(previous, next) };
 }
 
 /** Refuses (exit 2) what apply cannot change, before any host is touched. */
 export function assertApplicable(p: ApplyPreview): void {
-  if (p.diff.refused.length) throw new CliError(`apply refused, nothing was touched:\n${p.diff.refused.map((r) => `  ${r}`).join('\n')}`, EXIT.BAD_INPUT);
+  const refused = [...p.diff.refused, ...(p.drift?.refused ?? [])];
+  if (refused.length) throw new CliError(`apply refused, nothing was touched:\n${refused.map((r) => `  ${r}`).join('\n')}`, EXIT.BAD_INPUT);
 }
 
 export async function startApply(client: Client, spec: Cluster, p: ApplyPreview, options?: DeployOptions): Promise<WorkflowHandle> {
   assertApplicable(p);
   const cluster = spec.metadata.name;
   const workflowId = actionWorkflowId(cluster, 'apply');
-  await assertUnlocked(client, cluster, 'apply');
+  await acquireLock(client, cluster, 'apply', workflowId);
   const input: ApplyInput = { spec: withAbsolutePaths(spec), previous: p.previous, options };
   try {
     return await client.workflow.start('applyCluster', {
@@ -59,6 +69,7 @@ export async function startApply(client: Client, spec: Cluster, p: ApplyPreview,
       staticSummary: `apply ${cluster}`,
     });
   } catch (err) {
+    await releaseLock(client, cluster);
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`an apply of ${cluster} is already running (${workflowId})`, EXIT.BAD_INPUT);
     throw err;
   }

@@ -10,7 +10,7 @@ import { TASK_QUEUE } from '../temporal/task-queue';
 import { deployWorkflowId, HAKUBE_CLUSTER, HAKUBE_PHASE, progressQuery, type Progress } from '../workflows/defs';
 import type { DeployInput } from '../workflows/deploy';
 import type { DeployOptions } from '../workflows/proxies';
-import { assertUnlocked, runningActions } from './lock';
+import { acquireLock, releaseLock, runningActions } from './lock';
 
 export const WEB_UI = process.env.HAKUBE_WEB_UI ?? 'http://127.0.0.1:8233';
 
@@ -33,7 +33,7 @@ export async function startDeploy(client: Client, spec: Cluster, options?: Deplo
   const cluster = spec.metadata.name;
   const workflowId = deployWorkflowId(cluster);
   const input: DeployInput = { spec: withAbsolutePaths(spec), options };
-  await assertUnlocked(client, cluster, 'deploy');
+  await acquireLock(client, cluster, 'deploy', workflowId);
   try {
     return await client.workflow.start('deployCluster', {
       taskQueue: TASK_QUEUE,
@@ -49,6 +49,7 @@ export async function startDeploy(client: Client, spec: Cluster, options?: Deplo
       staticSummary: `deploy ${cluster}`,
     });
   } catch (err) {
+    await releaseLock(client, cluster);
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new CliError(
         `a deploy of ${cluster} is already running (${workflowId}); follow it with \`hakube status ${cluster} --watch\` or stop it with \`hakube abort ${cluster}\``,

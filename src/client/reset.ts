@@ -7,12 +7,12 @@ import { HAKUBE_CLUSTER, HAKUBE_PHASE } from '../workflows/defs';
 import type { DeployOptions } from '../workflows/proxies';
 import type { ResetInput } from '../workflows/reset';
 import { withAbsolutePaths } from './deploy';
-import { actionWorkflowId, assertUnlocked } from './lock';
+import { actionWorkflowId, acquireLock, releaseLock } from './lock';
 
 export async function startReset(client: Client, spec: Cluster, wipeEtcd: boolean, options?: DeployOptions): Promise<WorkflowHandle> {
   const cluster = spec.metadata.name;
   const workflowId = actionWorkflowId(cluster, 'reset');
-  await assertUnlocked(client, cluster, 'reset');
+  await acquireLock(client, cluster, 'reset', workflowId);
   const input: ResetInput = { spec: withAbsolutePaths(spec), wipeEtcd, options };
   try {
     return await client.workflow.start('resetCluster', {
@@ -28,6 +28,7 @@ export async function startReset(client: Client, spec: Cluster, wipeEtcd: boolea
       staticSummary: `reset ${cluster}${wipeEtcd ? ' (wipe etcd)' : ''}`,
     });
   } catch (err) {
+    await releaseLock(client, cluster);
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`a reset of ${cluster} is already running (${workflowId})`, EXIT.BAD_INPUT);
     throw err;
   }

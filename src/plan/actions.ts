@@ -29,7 +29,7 @@ export function actionRef(action: Exclude<ActionName, 'apply'>, opts: { wipeEtcd
 export function buildApplyPlan(previous: Cluster, next: Cluster): Plan {
   const d = diffSpecs(previous, next);
   if (d.refused.length) throw new Error(d.refused.join('; '));
-  const removals: PlannedPhase[] = removalPhases(next, d).map((r) =>
+  const removals: PlannedPhase[] = removalPhases(next, d, previous).map((r) =>
     r.skipReason !== undefined
       ? { name: r.name, title: r.title, run: r.run, skipped: true, reason: r.skipReason, hosts: [], concurrency: 0, steps: [] }
       : { name: r.name, title: r.title, run: r.run, skipped: false, hosts: [...new Set(r.steps.map((s) => s.host))], concurrency: 1, steps: r.steps },

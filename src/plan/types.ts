@@ -9,7 +9,7 @@ export const PHASES = ['prep', 'etcd', 'lb', 'init', 'join-masters', 'join-worke
 export const RESET_PHASES = ['reset-workers', 'reset-masters', 'reset-lb', 'reset-etcd'] as const;
 export type DeployPhaseName = (typeof PHASES)[number];
 /** apply's removals, before the new spec's deploy phases. */
-export const REMOVAL_PHASES = ['drain', 'remove-members', 'remove-hosts', 'forget-nodes'] as const;
+export const REMOVAL_PHASES = ['drain', 'remove-backends', 'remove-members', 'remove-hosts', 'forget-nodes'] as const;
 /** Certificate renewal: one control plane at a time, then verify. */
 export const RENEW_PHASES = ['renew-certs'] as const;
 export type PhaseName = DeployPhaseName | (typeof RESET_PHASES)[number] | (typeof REMOVAL_PHASES)[number] | (typeof RENEW_PHASES)[number];

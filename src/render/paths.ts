@@ -34,8 +34,10 @@ export const NGINX_PROXY_DIR = '/etc/kubernetes/apiserver-proxy';
 export const NGINX_PROXY_CONF = `${NGINX_PROXY_DIR}/nginx.conf`;
 export const NGINX_PROXY_UNIT = '/etc/systemd/system/kube-apiserver-proxy.service';
 
-export const HAPROXY_CFG = '/etc/haproxy/haproxy.cfg';
-export const KEEPALIVED_CONF = '/etc/keepalived/keepalived.conf';
-export const KEEPALIVED_CHECK = '/etc/keepalived/check_apiserver.sh';
+export const HAPROXY_DIR = '/etc/haproxy';
+export const HAPROXY_CFG = `${HAPROXY_DIR}/haproxy.cfg`;
+export const KEEPALIVED_DIR = '/etc/keepalived';
+export const KEEPALIVED_CONF = `${KEEPALIVED_DIR}/keepalived.conf`;
+export const KEEPALIVED_CHECK = `${KEEPALIVED_DIR}/check_apiserver.sh`;
 export const HAPROXY_MANIFEST = `${MANIFESTS_DIR}/haproxy.yaml`;
 export const KEEPALIVED_MANIFEST = `${MANIFESTS_DIR}/keepalived.yaml`;

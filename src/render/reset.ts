@@ -78,6 +78,21 @@ VIP=${VIP}
 IFACE=${IFACE}
 set -u
 rm -f /etc/kubernetes/manifests/haproxy.yaml /etc/kubernetes/manifests/keepalived.yaml
+# The kubelet stops the pods once their manifests are gone; a kubelet already stopped leaves
+# them running (containers outlive it), and a keepalived left running puts the VIP back.
+me=$(readlink /proc/self/ns/net)
+ours() {
+    for p in $(pgrep -x "$1" 2>/dev/null); do
+        [ "$(readlink /proc/"$p"/ns/net 2>/dev/null)" = "$me" ] && echo "$p"
+    done
+}
+i=0
+while [ -n "$(ours keepalived)$(ours haproxy)" ] && [ "$i" -lt 15 ]; do i=$((i + 1)); sleep 1; done
+for d in keepalived haproxy; do
+    pids=$(ours "$d")
+    # shellcheck disable=SC2086
+    [ -n "$pids" ] && { echo "stopping $d left running without its pod: $pids"; kill $pids 2>/dev/null; sleep 2; }
+done
 rm -rf /etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf /etc/keepalived/check_apiserver.sh
 ip -o -4 addr show dev "$IFACE" | awk '{print $4}' | while read -r a; do
     if [ "\${a%/*}" = "$VIP" ]; then ip addr del "$a" dev "$IFACE" && echo "removed $a from $IFACE"; fi

@@ -1,23 +1,27 @@
 /**
  * haproxy and keepalived as static pods on each control plane, so the kubelet keeps
- * them running and moving a manifest away stops them. The config files are mounted at the same
- * path inside the container as on the host, and the commands name the config explicitly, so
- * any image that ships the binary works.
+ * them running and moving a manifest away stops them. The config directories are mounted at
+ * the same path inside the container as on the host, and the commands name the config
+ * explicitly, so any image that ships the binary works.
+ *
+ * A manifest does not change with its config: a new manifest makes the kubelet restart the
+ * pod, which drops every connection through it. A new config is reloaded in place instead
+ * (render/reload.ts). Directories, not single files, are mounted: a file replaced by rename
+ * would stay the old inode inside a running container.
  */
 import type { Cluster } from '../spec/types';
-import { fingerprint } from './hash';
-import { HAPROXY_CFG, KEEPALIVED_CHECK, KEEPALIVED_CONF } from './paths';
+import { HAPROXY_CFG, HAPROXY_DIR, KEEPALIVED_CONF, KEEPALIVED_DIR } from './paths';
 import { toYaml } from './yaml';
 
-const fileVolume = (name: string, path: string) => ({
-  volume: { name, hostPath: { path, type: 'File' } },
+const dirVolume = (name: string, path: string) => ({
+  volume: { name, hostPath: { path, type: 'Directory' } },
   mount: { name, mountPath: path, readOnly: true },
 });
 
-/** `config`: the haproxy.cfg it runs, fingerprinted so a new config restarts the pod. */
-export function renderHaproxyManifest(c: Cluster, config: string): string {
+/** haproxy in master-worker mode (-W): SIGUSR2 reloads its config without dropping connections. */
+export function renderHaproxyManifest(c: Cluster): string {
   const lb = c.spec.loadBalancer;
-  const cfg = fileVolume('haproxy-cfg', HAPROXY_CFG);
+  const cfg = dirVolume('haproxy-cfg', HAPROXY_DIR);
   return toYaml({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -25,7 +29,6 @@ export function renderHaproxyManifest(c: Cluster, config: string): string {
       name: 'haproxy',
       namespace: 'kube-system',
       labels: { component: 'haproxy', tier: 'control-plane' },
-      annotations: { 'hakube.io/config-fingerprint': fingerprint(config) },
     },
     spec: {
       hostNetwork: true,
@@ -44,11 +47,10 @@ export function renderHaproxyManifest(c: Cluster, config: string): string {
   });
 }
 
-/** `config`: this host's keepalived.conf and check script, fingerprinted like haproxy's. */
-export function renderKeepalivedManifest(c: Cluster, config: string): string {
+/** keepalived.conf and its check script (one directory): SIGHUP reloads them, the VIP stays put. */
+export function renderKeepalivedManifest(c: Cluster): string {
   const lb = c.spec.loadBalancer;
-  const conf = fileVolume('keepalived-conf', KEEPALIVED_CONF);
-  const check = fileVolume('keepalived-check', KEEPALIVED_CHECK);
+  const conf = dirVolume('keepalived-conf', KEEPALIVED_DIR);
   return toYaml({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -56,7 +58,6 @@ export function renderKeepalivedManifest(c: Cluster, config: string): string {
       name: 'keepalived',
       namespace: 'kube-system',
       labels: { component: 'keepalived', tier: 'control-plane' },
-      annotations: { 'hakube.io/config-fingerprint': fingerprint(config) },
     },
     spec: {
       hostNetwork: true,
@@ -67,10 +68,10 @@ export function renderKeepalivedManifest(c: Cluster, config: string): string {
           image: lb.keepalived.image,
           command: ['keepalived', '--dont-fork', '--log-console', '--vrrp', '-f', KEEPALIVED_CONF],
           securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } },
-          volumeMounts: [conf.mount, check.mount],
+          volumeMounts: [conf.mount],
         },
       ],
-      volumes: [conf.volume, check.volume],
+      volumes: [conf.volume],
     },
   });
 }

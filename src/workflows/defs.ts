@@ -123,3 +123,6 @@ export interface DeployMemo {
   phase?: string;
   waitingOn?: string;
 }
+
+/** How long a cluster lock whose holder has not started yet is respected (its client may still be starting it). */
+export const HOLDER_START_GRACE_MS = 60_000;

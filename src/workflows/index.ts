@@ -7,3 +7,5 @@ export { applyCluster } from './apply';
 export { hostGroup } from './group';
 export { certsCheck, etcdSnapshot, renewCerts } from './certs';
 export { renewMaster } from './renew-master';
+export { clusterLock } from './lock';
+export { readCluster } from './read-cluster';

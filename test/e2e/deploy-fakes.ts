@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Plan } from '../../src/plan/types';
 import { secret, reveal } from '../../src/temporal/secret';
 import type { HakubeActivities, HostPhaseInput } from '../../src/activities/types';
+import { awaitActionEnd } from '../../src/activities/lock';
 
 export const TOKEN = 'abcdef.0123456789abcdef';
 export const CERT_KEY = 'f'.repeat(64);
@@ -27,6 +28,16 @@ export class FakeHosts {
 
   activities(): HakubeActivities {
     return {
+      // The cluster lock asks Temporal, not a host: the real one.
+      awaitActionEnd,
+      // The cluster as the last applied spec says it is.
+      observeCluster: async ({ spec }) => ({
+        from: spec.spec.hosts.find((h) => h.roles.includes('control-plane'))!.name,
+        nodes: spec.spec.hosts.filter((h) => h.roles.includes('control-plane') || h.roles.includes('worker')).map((h) => ({ name: h.name, ready: true })),
+        members: spec.spec.hosts.filter((h) => h.roles.includes('control-plane')).map((h) => ({ name: h.name, peerURL: `https://${h.address}:2380`, learner: false })),
+        backends: {},
+        errors: [],
+      }),
       runHostPhase: async (input: HostPhaseInput) => {
         const key = `${input.phase}/${input.host}`;
         this.calls.push(`run ${key}`);

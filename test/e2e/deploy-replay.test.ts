@@ -23,6 +23,10 @@ import { TASK_QUEUE } from '../../src/temporal/task-queue';
 import { createWorker } from '../../src/worker';
 import { loadSpec } from '../../src/spec/load';
 import { buildPlan } from '../../src/plan/build';
+import { buildApplyPlan } from '../../src/plan/actions';
+import type { Plan } from '../../src/plan/types';
+import type { Cluster } from '../../src/spec/types';
+import type { ApplyInput } from '../../src/workflows/apply';
 import { abortUpdate, progressQuery, retryUpdate, skipUpdate } from '../../src/workflows/defs';
 import type { DeployInput } from '../../src/workflows/deploy';
 import { FakeHosts } from './deploy-fakes';
@@ -41,6 +45,8 @@ const RECORDINGS: Record<string, string> = {
   // The failure paths of the fault matrix: a cancel runs the reverse cleanup; credentials wait.
   'deploy-cancel.json': 'hakube/ha-vip/deploy-cancel',
   'deploy-credentials-wait.json': 'hakube/ha-vip/deploy-credentials-wait',
+  // apply removing a master and a worker; the health gate before m3's member fails once, then retry.
+  'apply-remove-retry.json': 'hakube/ha-vip/apply-remove',
 };
 
 type Scenario = (client: Client, hosts: FakeHosts, input: DeployInput) => Promise<void>;
@@ -50,7 +56,10 @@ const waiting = async (handle: WorkflowHandle) => {
 };
 
 /** Each scenario records the files named in its list; existing recordings are never overwritten unless asked. */
-const SCENARIOS: Array<{ files: string[]; fail: string; run: Scenario }> = [
+/** examples/ha-vip.yaml without m3 and w2: apply's removal path. */
+const smaller = (spec: Cluster): Cluster => ({ ...spec, spec: { ...spec.spec, hosts: spec.spec.hosts.filter((h) => h.name !== 'm3' && h.name !== 'w2') } });
+
+const SCENARIOS: Array<{ files: string[]; fail: string; run: Scenario; plan?: (spec: Cluster) => Plan }> = [
   {
     files: ['deploy-compensate-retry.json', 'deploy-join-master-failed.json', 'deploy-join-master-retried.json'],
     fail: 'join-masters/m3',
@@ -114,6 +123,22 @@ const SCENARIOS: Array<{ files: string[]; fail: string; run: Scenario }> = [
       assert.ok(hosts.calls.includes('delete-run-tokens'));
     },
   },
+  {
+    files: ['apply-remove-retry.json'],
+    fail: 'remove-members/m1',
+    plan: (spec) => buildApplyPlan(spec, smaller(spec)),
+    run: async (client, hosts, input) => {
+      const args: ApplyInput[] = [{ spec: smaller(input.spec), previous: input.spec, options: input.options }];
+      const handle = await client.workflow.start('applyCluster', { taskQueue: TASK_QUEUE, workflowId: RECORDINGS['apply-remove-retry.json'], args });
+      await waiting(handle);
+      hosts.fail.delete('remove-members/m1');
+      await handle.executeUpdate(retryUpdate);
+      assert.equal((await handle.result()).state, 'done');
+      for (const phase of ['drain/m1', 'remove-backends/m1', 'remove-members/m1', 'remove-hosts/m3', 'remove-hosts/w2', 'forget-nodes/m1']) {
+        assert.ok(hosts.calls.includes(`run ${phase}`), `${phase} ran: ${hosts.calls.join(', ')}`);
+      }
+    },
+  },
 ];
 
 async function record(): Promise<void> {
@@ -125,7 +150,7 @@ async function record(): Promise<void> {
     const spec = loadSpec(path.join(__dirname, '../../examples/ha-vip.yaml'));
     const client = new Client({ connection: server.client.connection, namespace: server.namespace, dataConverter: createDataConverter(env) });
     for (const scenario of todo) {
-      const hosts = new FakeHosts(buildPlan(spec));
+      const hosts = new FakeHosts(scenario.plan?.(spec) ?? buildPlan(spec));
       if (scenario.fail) hosts.fail.set(scenario.fail, Infinity);
       const worker = await createWorker({
         connection: server.testEnv.nativeConnection,
@@ -164,4 +189,5 @@ test('recorded deploy histories (compensation, waiting, retry update, children) 
   assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-abort.json'), 'utf8'), /"abort"/);
   assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-cancel.json'), 'utf8'), /WORKFLOW_EXECUTION_CANCEL_REQUESTED|workflowExecutionCancelRequested/);
   assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-credentials-wait.json'), 'utf8'), /"retry"/);
+  assert.match(fs.readFileSync(path.join(HISTORIES, 'apply-remove-retry.json'), 'utf8'), /"retry"/);
 });

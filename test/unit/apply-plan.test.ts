@@ -5,11 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseSpec } from '../../src/spec/parse';
 import { buildApplyPlan, buildResetPlan } from '../../src/plan/actions';
 import { buildPlan } from '../../src/plan/build';
 import { changedFiles, diffSpecs, diffText } from '../../src/plan/diff';
+import { renderRemovalGateScript } from '../../src/render/removal-gate';
 
 const VIP = readFileSync('examples/ha-vip.yaml', 'utf8');
 const LP = readFileSync('examples/ha-local-proxy.yaml', 'utf8');
@@ -59,7 +63,7 @@ test('adding a master and two workers: nothing removed, every haproxy and keepal
   assert.ok(files.some((f) => f.host === 'm4' && f.path === '/etc/keepalived/keepalived.conf' && f.change === 'new'));
   assert.ok(!files.some((f) => f.host === 'w1'), 'an old worker keeps its files');
   const plan = buildApplyPlan(prev, next);
-  assert.deepEqual(plan.phases.slice(0, 4).map((p) => [p.name, p.skipped]), [['drain', true], ['remove-members', true], ['remove-hosts', true], ['forget-nodes', true]]);
+  assert.deepEqual(plan.phases.slice(0, 5).map((p) => [p.name, p.skipped]), [['drain', true], ['remove-backends', true], ['remove-members', true], ['remove-hosts', true], ['forget-nodes', true]]);
   const haproxy = plan.phases.find((p) => p.name === 'lb')!.steps.find((s) => s.host === 'm1')!.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content;
   assert.match(haproxy, /server m4 10\.30\.12\.208:6443/);
   assert.deepEqual(plan.phases.find((p) => p.name === 'join-masters')!.hosts, ['m2', 'm3', 'm4']);
@@ -71,12 +75,22 @@ test('removing a worker and a master: drained on master0, the member removed bef
   const p = (n: string) => plan.phases.find((x) => x.name === n)!;
   assert.deepEqual(p('drain').steps.map((s) => `${s.host}:${s.id.split('/')[2]}`), ['m1:drain-w2', 'm1:drain-m3']);
   assert.match(p('drain').steps[0].files[0].content, /kubectl --kubeconfig \/etc\/kubernetes\/admin\.conf"\n.*\n.*drain w2 --ignore-daemonsets --delete-emptydir-data --timeout=300s/);
-  assert.deepEqual(p('remove-members').steps.map((s) => s.host), ['m1']);
-  assert.match(p('remove-members').steps[0].files[0].content, /NAME='m3'/);
+  // The staying haproxies drop m3 first (reloaded in place), so no request goes to it while it leaves.
+  assert.deepEqual(p('remove-backends').steps.map((s) => s.host), ['m1', 'm2']);
+  for (const s of p('remove-backends').steps) {
+    assert.doesNotMatch(s.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg')!.content, /server m3 /);
+    assert.deepEqual(s.commands[0].argv.slice(2, 4), ['reload', 'haproxy']);
+  }
+  // The health gate on master0, then the member, one step after the other.
+  assert.deepEqual(p('remove-members').steps.map((s) => `${s.host}:${s.id.split('/')[2]}`), ['m1:etcd-gate-m3', 'm1:etcd-member-m3']);
+  assert.match(p('remove-members').steps[1].files[0].content, /NAME='m3'/);
   assert.deepEqual(p('remove-hosts').hosts, ['w2', 'm3']);
-  assert.match(p('remove-hosts').steps[1].files[0].content, /'kubeadm' 'reset' '-f'/);
+  // m3 loses haproxy, keepalived and the VIP while its kubelet still runs, then is reset; w2 never had them.
+  assert.deepEqual(p('remove-hosts').steps.map((s) => `${s.host}:${s.id.split('/')[2]}`), ['w2:reset', 'm3:vip', 'm3:reset']);
+  assert.match(p('remove-hosts').steps[2].files[0].content, /'kubeadm' 'reset' '-f'/);
   assert.deepEqual(p('forget-nodes').steps.map((s) => s.commands[0].argv.slice(-3)), [['node', 'w2', '--ignore-not-found'], ['node', 'm3', '--ignore-not-found']]);
   const names = plan.phases.map((x) => x.name);
+  assert.ok(names.indexOf('remove-backends') < names.indexOf('remove-members'));
   assert.ok(names.indexOf('remove-members') < names.indexOf('remove-hosts') && names.indexOf('remove-hosts') < names.indexOf('lb'));
   assert.ok(!p('lb').steps.some((s) => s.host === 'm3'));
   assert.doesNotMatch(p('lb').steps[0].files[0].content, /server m3 /, 'the backends no longer list m3');
@@ -103,4 +117,38 @@ test('reset plan: workers, then masters with master0 last, then LB and VIP, exte
   assert.equal(wiped.skipped, false);
   assert.match(wiped.steps[0].files[0].content, /systemctl disable --now 'etcd'/);
   assert.match(buildResetPlan(lp, false).phases[1].steps[0].files[0].content, /--skip-phases=remove-etcd-member/);
+});
+
+test('the health gate before a member goes: the new master0 ready, the staying members healthy enough for quorum (numbers shown)', () => {
+  const c = vip();
+  const [m1, , m3] = c.spec.hosts;
+  const script = renderRemovalGateScript(c, m1, m3, { ca: '/ca', cert: '/c', key: '/k' });
+  const dir = mkdtempSync(join(tmpdir(), 'gate-'));
+  try {
+    writeFileSync(join(dir, 'gate.sh'), script);
+    // Stand-ins for curl and etcdctl: the answers a live cluster would give.
+    const run = (readyz: string, members: string[], unhealthy: string[]) => {
+      writeFileSync(join(dir, 'curl'), `#!/bin/sh\nprintf '%s' '${readyz}'\n`, { mode: 0o755 });
+      const list = members.map((m, i) => `${i + 1}abc, started, ${m}, https://10.30.12.${203 + i}:2380, https://10.30.12.${203 + i}:2379, false`).join('\n');
+      const health = members.map((m, i) => `https://10.30.12.${203 + i}:2379 is ${unhealthy.includes(m) ? 'unhealthy: failed' : 'healthy: successfully committed proposal'}`).join('\n');
+      writeFileSync(join(dir, 'etcdctl'), `#!/bin/sh\ncase "$*" in *"member list"*) printf '%s\\n' '${list}' ;; *"endpoint health"*) printf '%s\\n' '${health}' ;; esac\n`, { mode: 0o755 });
+      return spawnSync('sh', [join(dir, 'gate.sh')], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
+    };
+    const ok = run('ok', ['m1', 'm2', 'm3'], []);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /removing m3's member: 3 -> 2 members, 2 healthy, quorum 2 holds/);
+    const sick = run('ok', ['m1', 'm2', 'm3'], ['m2']);
+    assert.equal(sick.status, 1);
+    assert.match(sick.stderr, /removing m3's member leaves 2 members of which 1 are healthy, fewer than the quorum of 2/);
+    // The leaving member's own health does not count: four members, m3 leaving and unhealthy.
+    assert.equal(run('ok', ['m1', 'm2', 'm3', 'm4'], ['m3']).status, 0);
+    const down = run('', ['m1', 'm2', 'm3'], []);
+    assert.equal(down.status, 1);
+    assert.match(down.stderr, /m1's apiserver is not ready .*m3 may leave only while m1 is healthy/);
+    const gone = run('ok', ['m1', 'm2'], []);
+    assert.equal(gone.status, 0);
+    assert.match(gone.stdout, /m3 has no etcd member \(2 members\): nothing to remove/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -16,6 +16,8 @@ import { renderHaproxyCfg } from '../../src/render/haproxy';
 import { keepalivedPriorities, renderKeepalivedCheck, renderKeepalivedConf } from '../../src/render/keepalived';
 import { renderNginxConf, renderNginxUnit } from '../../src/render/nginx';
 import { renderHaproxyManifest, renderKeepalivedManifest } from '../../src/render/static-pods';
+import { renderReloadScript } from '../../src/render/reload';
+import { lbDriver } from '../../src/drivers/lb';
 import { renderEtcdCertScript, renderEtcdConfig, renderEtcdHealthScript, renderEtcdUnit } from '../../src/render/etcd';
 import { renderFlannelManifest } from '../../src/render/flannel';
 import {
@@ -64,10 +66,11 @@ test('golden: the VIP topology (stacked etcd, VIP)', () => {
     'audit-policy.yaml': renderAuditPolicy(vip),
     'haproxy.cfg': cfg,
     'haproxy.cfg.without-m2': renderHaproxyCfg(vip, 'm2'),
-    'haproxy.yaml': renderHaproxyManifest(vip, cfg),
+    'haproxy.yaml': renderHaproxyManifest(vip),
     'keepalived-m1.conf': renderKeepalivedConf(vip, m1),
     'keepalived-m2.conf': renderKeepalivedConf(vip, m2),
-    'keepalived-m1.yaml': renderKeepalivedManifest(vip, renderKeepalivedConf(vip, m1)),
+    'keepalived-m1.yaml': renderKeepalivedManifest(vip),
+    'lb-reload.sh': renderReloadScript(),
     'check_apiserver.sh': renderKeepalivedCheck(vip),
     'kube-flannel.yaml': renderFlannelManifest(vip),
     'packages.sh': renderPackagesScript(vip, KUBE_PACKAGES),
@@ -172,12 +175,26 @@ test('haproxy: check-ssl verify none, long timeouts, every control plane as back
   assert.doesNotMatch(renderHaproxyCfg(vip, 'm2'), /10\.30\.12\.204/);
 });
 
-test('static pod manifests change when their config changes (the kubelet restarts them)', () => {
-  const a = renderHaproxyManifest(vip, renderHaproxyCfg(vip));
-  const b = renderHaproxyManifest(vip, renderHaproxyCfg(vip, 'm3'));
-  assert.notEqual(a, b);
-  const pod = parseAllDocuments(a)[0].toJS();
+test('a new backend list is reloaded in place: the manifests stay the same (a new one restarts the pod), the reload step signals the daemons', () => {
+  const bigger = { ...vip, spec: { ...vip.spec, hosts: [...vip.spec.hosts, { ...hostByName(vip, 'm3'), name: 'm4', address: '10.30.12.206' }] } };
+  const d = lbDriver(vip);
+  for (const [a, b] of [
+    [d.setupStep(vip, hostByName(vip, 'm1')), d.setupStep(bigger, hostByName(bigger, 'm1'))],
+    [d.backendsStep(vip, hostByName(vip, 'm1'), 'lb', 'b', 't'), d.backendsStep(vip, hostByName(vip, 'm1'), 'lb', 'b', 't', 'm3')],
+  ]) {
+    const content = (s: typeof a, path: string) => s.files.find((f) => f.path === path)?.content;
+    assert.notEqual(content(a, '/etc/haproxy/haproxy.cfg'), content(b, '/etc/haproxy/haproxy.cfg'));
+    assert.equal(content(a, '/etc/kubernetes/manifests/haproxy.yaml'), content(b, '/etc/kubernetes/manifests/haproxy.yaml'));
+    assert.equal(content(a, '/etc/kubernetes/manifests/keepalived.yaml'), content(b, '/etc/kubernetes/manifests/keepalived.yaml'));
+    assert.deepEqual(b.check?.argv.slice(2, 6), ['check', 'haproxy', 'USR2', '/etc/haproxy/haproxy.cfg']);
+    assert.deepEqual(b.commands.map((c) => c.argv.slice(2, 6)), [['reload', 'haproxy', 'USR2', '/etc/haproxy/haproxy.cfg']]);
+  }
+  assert.ok(d.setupStep(vip, hostByName(vip, 'm1')).check?.argv.join(' ').includes('keepalived HUP /etc/keepalived/keepalived.conf'));
+  const pod = parseAllDocuments(renderHaproxyManifest(vip))[0].toJS();
   assert.equal(pod.spec.hostNetwork, true);
+  assert.deepEqual(pod.spec.containers[0].command.slice(0, 2), ['haproxy', '-W'], 'master-worker mode: SIGUSR2 reloads');
+  // The directory, not the file: a config replaced by rename stays visible inside the container.
+  assert.deepEqual(pod.spec.volumes[0].hostPath, { path: '/etc/haproxy', type: 'Directory' });
   assert.equal(pod.spec.containers[0].volumeMounts[0].mountPath, pod.spec.volumes[0].hostPath.path);
 });
 

@@ -98,6 +98,8 @@ export const external: EtcdDriver = {
   resetArgv: () => ['kubeadm', 'reset', '-f', '--skip-phases=remove-etcd-member'],
   resetDataDir: () => undefined,
   memberRemovalSteps: () => [],
+  // Every control plane holds the apiserver's client certificate for the external members.
+  memberListArgv: (c) => ['etcdctl', '--endpoints', etcdHosts(c).map((h) => `https://${h.address}:2379`).join(','), '--cacert', ETCD_CA, '--cert', ETCD_CLIENT_CERT, '--key', ETCD_CLIENT_KEY, '--command-timeout', '10s', 'member', 'list'],
   clientCerts: externalEtcdCerts,
   joinNote: (c) => `external etcd quorum ${quorum(etcdHosts(c).length)}/${etcdHosts(c).length} unaffected`,
   cleanupSteps: (c) => [

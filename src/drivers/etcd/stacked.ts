@@ -33,6 +33,8 @@ export const stacked: EtcdDriver = {
       commands: [runScript(`etcd-member-remove-${h.name}`)],
     }),
   ],
+  // The control plane's own member answers for the cluster.
+  memberListArgv: () => ['etcdctl', '--endpoints', 'https://127.0.0.1:2379', '--cacert', KUBEADM_ETCD_CA, '--cert', KUBEADM_ETCD_CLIENT_CERT, '--key', KUBEADM_ETCD_CLIENT_KEY, '--command-timeout', '10s', 'member', 'list'],
   clientCerts: { ca: KUBEADM_ETCD_CA, cert: KUBEADM_ETCD_CLIENT_CERT, key: KUBEADM_ETCD_CLIENT_KEY },
   joinNote: (_c, i) => `quorum ${quorum(i)}/${i} after`,
   cleanupSteps: () => [],

@@ -27,6 +27,8 @@ export interface EtcdDriver {
   resetDataDir(c: Cluster): string | undefined;
   /** Steps (on master0) that take a leaving control plane's etcd member out; none when etcd is not on it. */
   memberRemovalSteps(c: Cluster, h: HostSpec, master0: HostSpec, phase: PhaseName, slug: string, title: string): PlannedStep[];
+  /** etcdctl's member list, run on a control plane (the live cluster, for apply). */
+  memberListArgv(c: Cluster): string[];
   /** Client certificates on master0 that etcdctl uses for health and member checks. */
   clientCerts: EtcdCerts;
   /** What a join of control plane number `i` (1-based) does to etcd, for the plan's title. */

@@ -31,6 +31,7 @@ export const localProxy: LbDriver = {
   holders: nodes,
   setupStep: (c, h) => nginxStep(c, h, 'lb', 'nginx', undefined),
   backendsStep: (c, h, phase, slug, title, without) => nginxStep(c, h, phase, slug, title, without),
+  backendList: { path: NGINX_PROXY_CONF, parse: (text) => [...text.matchAll(/^\s*server\s+([^\s;{]+:\d+)/gm)].map((m) => m[1]) },
   packages: (_c, h) => (isControlPlane(h) || isWorker(h) ? NGINX_PACKAGES : []),
   preflightIgnores: () => [],
   verifySteps: (c, m0) => {

@@ -23,6 +23,8 @@ export interface LbDriver {
    * plane (a compensated join, a removed master), as a step of `phase`.
    */
   backendsStep(c: Cluster, h: HostSpec, phase: PhaseName, slug: string, title: string, without?: string): PlannedStep;
+  /** Where a holder keeps its backend list and how to read the host:port entries back (the live cluster, for apply); none when hakube keeps no list. */
+  backendList?: { path: string; parse(text: string): string[] };
   /** Packages a host needs for this kind (prep). */
   packages(c: Cluster, h: HostSpec): PackageNeed[];
   /** kubeadm preflight errors this kind makes expected. */

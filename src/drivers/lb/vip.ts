@@ -8,16 +8,27 @@ import { keepalivedPriorities, renderKeepalivedCheck, renderKeepalivedConf } fro
 import { renderHaproxyManifest, renderKeepalivedManifest } from '../../render/static-pods';
 import { renderVipDrillScript } from '../../render/verify';
 import { renderVipTeardownScript } from '../../render/reset';
+import { renderReloadScript } from '../../render/reload';
 import { controlPlanes } from '../../spec/topology';
 import type { Cluster } from '../../spec/types';
 import { file, runScript, script, step } from '../../phases/step';
+import type { PlannedCommand } from '../../plan/types';
 import type { LbDriver } from './types';
 
 /** haproxy config and its static pod; `without` leaves a control plane out of the backends. */
 export function haproxyFiles(c: Cluster, without?: string) {
-  const cfg = renderHaproxyCfg(c, without);
-  return [file(HAPROXY_CFG, cfg), file(HAPROXY_MANIFEST, renderHaproxyManifest(c, cfg), '0600')];
+  return [file(HAPROXY_CFG, renderHaproxyCfg(c, without)), file(HAPROXY_MANIFEST, renderHaproxyManifest(c), '0600'), script('lb-reload', renderReloadScript())];
 }
+
+/** Each daemon's name, reload signal and config, as render/reload.ts takes them. */
+const HAPROXY_RELOAD = ['haproxy', 'USR2', HAPROXY_CFG];
+const KEEPALIVED_RELOAD = ['keepalived', 'HUP', KEEPALIVED_CONF];
+
+/** Done when every running daemon loaded its config as written; otherwise reloaded in place. */
+const reloading = (...daemons: string[][]): { check: PlannedCommand; commands: PlannedCommand[] } => ({
+  check: runScript('lb-reload', 'check', ...daemons.flat()),
+  commands: [runScript('lb-reload', 'reload', ...daemons.flat())],
+});
 
 export const vip: LbDriver = {
   proxy: 'haproxy',
@@ -34,11 +45,13 @@ export const vip: LbDriver = {
         ...haproxyFiles(c),
         file(KEEPALIVED_CONF, conf),
         file(KEEPALIVED_CHECK, check, '0755'),
-        file(KEEPALIVED_MANIFEST, renderKeepalivedManifest(c, conf + check), '0600'),
+        file(KEEPALIVED_MANIFEST, renderKeepalivedManifest(c), '0600'),
       ],
+      ...reloading(HAPROXY_RELOAD, KEEPALIVED_RELOAD),
     });
   },
-  backendsStep: (c, h, phase, slug, title, without) => step(phase, h.name, slug, title, { files: haproxyFiles(c, without) }),
+  backendsStep: (c, h, phase, slug, title, without) => step(phase, h.name, slug, title, { files: haproxyFiles(c, without), ...reloading(HAPROXY_RELOAD) }),
+  backendList: { path: HAPROXY_CFG, parse: (text) => [...text.matchAll(/^\s*server\s+\S+\s+(\S+:\d+)/gm)].map((m) => m[1]) },
   packages: () => [],
   // haproxy/keepalived static pods are in place before a control plane joins.
   preflightIgnores: (kind) => (kind === 'join-master' ? ['DirAvailable--etc-kubernetes-manifests'] : []),
