@@ -31,6 +31,11 @@ test('changes apply cannot make are refused, each naming the field and what to d
   const moved = vip((t) => t.replace('10.30.12.207', '10.30.12.217'));
   assert.match(diffSpecs(prev, moved).refused.join('\n'), /w2: address changed from 10\.30\.12\.207 to 10\.30\.12\.217/);
   assert.throws(() => buildApplyPlan(prev, next), /etcd cannot move/);
+  const renamed = vip((t) => t.replace('name: ha-vip', 'name: ha-vip2'));
+  assert.match(diffSpecs(prev, renamed).refused.join('\n'), /metadata\.name changed from "ha-vip" to "ha-vip2": a renamed cluster is another cluster/);
+  const services = vip((t) => t.replace('serviceSubnet: 10.96.0.0/12', 'serviceSubnet: 10.100.0.0/16'));
+  assert.match(diffSpecs(prev, services).refused.join('\n'), /spec\.networking\.serviceSubnet changed .*cannot change in place/);
+  assert.throws(() => buildApplyPlan(prev, services), /serviceSubnet/);
 });
 
 test('quorum arithmetic: removing 2 of 3 stacked members is refused with the numbers; 1 of 3 is fine', () => {
