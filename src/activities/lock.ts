@@ -7,19 +7,35 @@
  */
 import { Context } from '@temporalio/activity';
 import { CliError } from '../exit';
-import { acquireLock } from '../client/lock';
+import { acquireLock, lockWorkflowId } from '../client/lock';
 import { HOLDER_START_GRACE_MS } from '../workflows/defs';
 
 /** Takes the lock for `self`; the refusal's words when another action holds it. */
 export async function clusterLock(input: { cluster: string; self: string }): Promise<string[]> {
+  const ctx = Context.current();
+  if (await heldByThisRun(input)) return [];
   try {
-    await acquireLock(Context.current().client, input.cluster, 'renew-certs', input.self);
+    await acquireLock(ctx.client, input.cluster, 'renew-certs', input.self);
     return [];
   } catch (err) {
     // "deploy (hakube/x/deploy since ...)" out of the CLI's refusal, for the run's own message.
     if (err instanceof CliError) return [/locked by its running (.+?); follow/.exec(err.message)?.[1] ?? err.message];
     throw err;
   }
+}
+
+/**
+ * A retry of this activity after its lock start went through: the lock names this workflow and
+ * was taken after this run began (an earlier run of the same id does not count).
+ */
+async function heldByThisRun(input: { cluster: string; self: string }): Promise<boolean> {
+  const ctx = Context.current();
+  const lock = await ctx.client.workflow.getHandle(lockWorkflowId(input.cluster)).describe().catch(() => undefined);
+  if (!lock || lock.status.name !== 'RUNNING' || (lock.memo as { holder?: string } | undefined)?.holder !== input.self) return false;
+  const runId = ctx.info.workflowExecution?.runId;
+  if (!runId) return false;
+  const me = await ctx.client.workflow.getHandle(input.self, runId).describe();
+  return lock.startTime.getTime() >= me.startTime.getTime() - 1000;
 }
 
 export interface AwaitActionEndInput {

@@ -93,8 +93,6 @@ export async function acquireLock(client: Client, cluster: string, action: Locki
     const lock = await client.workflow.getHandle(lockId).describe();
     const memo = (lock.memo ?? {}) as LockMemo;
     const held = memo.holder ?? '(unknown)';
-    // Taken already by this very holder (an activity's retry after the start went through).
-    if (held === holder && lock.status.name === 'RUNNING') return;
     const run = await describeOrUndefined(client, held);
     const holderIsOurs = run !== undefined && run.startTime.getTime() >= lock.startTime.getTime() - 1000;
     if (holderIsOurs && run.status.name === 'RUNNING') throw lockedBy(cluster, action, memo.action ?? 'action', held, run.startTime);
