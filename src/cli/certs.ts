@@ -104,7 +104,7 @@ export function register(program: Command): void {
       const input = await renewInput(client, cluster, { renewBeforeSeconds: limit, force: false });
       const when = flags.cron ? `cron "${flags.cron}"` : `every ${flags.every}`;
       const note = `hakube: renew certificates of ${cluster} expiring within ${flags.renewBefore} (${when})`;
-      const done = await upsertSchedule(client, { cluster, job: 'certs', spec, args: [input], note, memo: { cluster, renewBefore: flags.renewBefore, job: 'certs' } });
+      const done = await upsertSchedule(client, { cluster, job: 'certs', spec, args: [input], note });
       process.stdout.write(`${done} schedule ${scheduleId(cluster, 'certs')}: ${note}\n`);
     } finally {
       await client.connection.close();

@@ -35,5 +35,5 @@ export async function takeSnapshot(client: Client, cluster: string, r: SnapshotR
 export async function scheduleSnapshots(client: Client, cluster: string, spec: ScheduleSpec, when: string, r: SnapshotRequest): Promise<'created' | 'updated'> {
   const keep = [r.keep !== undefined ? `keep ${r.keep}` : '', r.maxAgeSeconds !== undefined ? `max age ${r.maxAgeSeconds} s` : ''].filter(Boolean).join(', ') || 'keep all';
   const note = `hakube: etcd snapshot of ${cluster} ${when} into ${r.dir ?? 'the worker\'s store'} (${keep})`;
-  return upsertSchedule(client, { cluster, job: 'etcd-snapshot', spec, args: [await input(client, cluster, r)], note, memo: { cluster, job: 'etcd-snapshot', ...r } });
+  return upsertSchedule(client, { cluster, job: 'etcd-snapshot', spec, args: [await input(client, cluster, r)], note });
 }

@@ -36,8 +36,8 @@ export interface ScheduleRequest {
   job: ScheduleJob;
   spec: ScheduleSpec;
   args: unknown[];
+  /** The Web UI shows it as the schedule's Notes; updated with the schedule, so it names the current settings. */
   note: string;
-  memo: Record<string, unknown>;
 }
 
 /** Creates the schedule, or updates it in place when it exists: running it twice is a no-op. Returns whether it was created. */
@@ -57,13 +57,20 @@ export async function upsertSchedule(client: Client, r: ScheduleRequest): Promis
     staticSummary: r.note,
   };
   const policies = { overlap: 'SKIP' as const, catchupWindow: CATCHUP_WINDOW, pauseOnFailure: true };
+  // The schedule itself carries the cluster too (not only the runs it starts), so the Web UI's
+  // Schedules list filters by it: HakubeCluster="NAME".
+  const cluster = { key: HAKUBE_CLUSTER, value: r.cluster };
+  // Temporal never updates a schedule's memo: it holds only what cannot change, the settings live in the note.
+  const memo = { cluster: r.cluster, job: r.job };
   try {
-    await client.schedule.create({ scheduleId: id, spec: r.spec, action, policies, state: { note: r.note }, memo: r.memo });
+    await client.schedule.create({ scheduleId: id, spec: r.spec, action, policies, state: { note: r.note }, memo, typedSearchAttributes: [cluster] });
     return 'created';
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await client.schedule.getHandle(id).update((prev) => ({ ...prev, spec: r.spec, action, policies, state: { ...prev.state, note: r.note } }));
+  await client.schedule
+    .getHandle(id)
+    .update((prev) => ({ ...prev, spec: r.spec, action, policies, state: { ...prev.state, note: r.note }, typedSearchAttributes: prev.typedSearchAttributes.updateCopy([cluster]) }));
   return 'updated';
 }
 

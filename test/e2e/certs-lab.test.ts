@@ -106,7 +106,7 @@ test('short-lived certificates: check, a scheduled renewal stopped at m2 then re
     assert.match((await hakube(server, ['schedule', 'list'])).stdout, new RegExp(`${id}\\s+active`));
     // A test's patience: one attempt per host before the run asks the operator.
     const input = await renewInput(server.client, cluster, { renewBeforeSeconds: 3 * 3600, force: false }, { hostAttempts: 1, retryInterval: '1s' });
-    await upsertSchedule(server.client, { cluster, job: 'certs', spec: scheduleSpec({ every: '7d' }), args: [input], note: desc.state.note, memo: {} });
+    await upsertSchedule(server.client, { cluster, job: 'certs', spec: scheduleSpec({ every: '7d' }), args: [input], note: desc.state.note });
 
     // m2's apiserver will not start again once stopped.
     await ex.lab.fault('m2', 'command', 'kube-apiserver', '--fail');
