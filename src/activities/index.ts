@@ -16,7 +16,8 @@ import { etcdSnapshot } from './etcd-snapshot';
 import { precondition } from './failure';
 import { checkControlPlane } from './health';
 import { runHostPhase, runSteps } from './host-phase';
-import { heartbeating } from './heartbeat';
+import { Context } from '@temporalio/activity';
+import { HEARTBEAT_EVERY_MS, heartbeating } from './heartbeat';
 import { planOf } from './plan-cache';
 import { fetchKubeconfig } from './kubeconfig';
 import { awaitActionEnd } from './lock';
@@ -67,7 +68,22 @@ function master0(spec: Cluster): { name: string; address: string } {
 export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivities & CertActivities {
   const pool = deps.pool ?? new SshPool();
   const max = deps.stepTimeoutMaxSeconds ?? envTimeoutMax();
-  const specs = new SpecSource(deps.fetchSpec);
+  const source = new SpecSource(deps.fetchSpec);
+  // Reading a SpecRef asks the root workflow, which after a worker's death can take a sticky
+  // queue's timeout: beat meanwhile, re-sending the last attempt's details so a resume point survives.
+  const specs = {
+    resolve: (async (wire) => {
+      const ctx = Context.current();
+      const details = ctx.info.heartbeatDetails as unknown;
+      ctx.heartbeat(details);
+      const timer = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
+      try {
+        return await source.resolve(wire);
+      } finally {
+        clearInterval(timer);
+      }
+    }) as SpecSource['resolve'],
+  };
   const master0Conn = (spec: Cluster) => pool.get(targetFor(spec, master0(spec).name));
   const compensate = (stepsOf: (spec: Cluster, host: string) => PlannedStep[]) => async (wire: Parameters<HakubeActivities['compensateMaster']>[0]) => {
     const input = await specs.resolve(wire);
