@@ -1,11 +1,39 @@
 /**
- * The fault matrix's aim. A command fault is armed before the run and fires wherever its command
- * first runs on the target host: the harness's judge of the hosts' logs must refuse a fault that
- * fired outside its phase, or never.
+ * The fault matrix's aim, before any lab host is up. A command fault is armed before the run
+ * and fires wherever its command first runs on the target host, so a target whose command the
+ * plan also runs there in another phase puts the fault in the wrong cell (k1's etcdctl did: it
+ * runs only in verify there). And the harness's own judge of the hosts' logs must refuse a fault
+ * that fired outside its phase, or never.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { loadSpec } from '../../src/spec/load';
+import { buildPlan } from '../../src/plan/build';
+import { EXAMPLES, TARGETS } from '../faults/targets';
 import { judgeFired, phaseAt, type PhaseWindow } from '../faults/evidence';
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+for (const example of EXAMPLES) {
+  test(`${example}: no target's command appears on its host in another phase of the plan`, () => {
+    const plan = buildPlan(loadSpec(path.join(__dirname, `../../examples/${example}.yaml`)));
+    for (const [phase, t] of Object.entries(TARGETS[example])) {
+      const own = plan.phases.find((p) => p.name === phase);
+      assert.ok(own && !own.skipped, `${example} ${phase}: a target for a phase the plan skips`);
+      assert.ok(own.steps.some((s) => s.host === t.host), `${example} ${phase}: ${t.host} has no step in ${phase}`);
+      // As a word sequence of a command line or of a script the host is given.
+      const re = new RegExp(`(^|[\\s;|&(\`'"])${t.match.map(escape).join('\\s+')}($|[\\s;|&)'"])`, 'm');
+      for (const p of plan.phases.filter((x) => x.name !== phase && !x.skipped)) {
+        for (const s of p.steps.filter((x) => x.host === t.host)) {
+          const texts = [...s.commands, ...(s.check ? [s.check] : [])].map((c) => c.argv.join(' ')).concat(s.files.map((f) => f.content ?? ''));
+          const hit = texts.find((x) => re.test(x));
+          assert.equal(hit, undefined, `${example} ${phase}: "${t.match.join(' ')}" on ${t.host} also appears in ${p.name} (${s.id}), where its fault would fire`);
+        }
+      }
+    }
+  });
+}
 
 const at = (hms: string) => Date.parse(`2026-12-02T${hms}Z`);
 const phases: PhaseWindow[] = [
