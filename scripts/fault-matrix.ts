@@ -55,7 +55,8 @@ async function main(): Promise<void> {
       'Each (example, fault) column is one deploy with the fault injected into each phase in turn; step timeouts capped at 45 s',
       "(HAKUBE_STEP_TIMEOUT_MAX_SECONDS) so a hang costs under a minute. After each deploy the hosts' own records are checked:",
       'kubeadm init once on master0, master0 never reset, every Node and etcd member once, no two copies of a kubeadm command at',
-      "once, every planned file with the plan's sha256, no bootstrap token left, keepalived's manifest in place.",
+      "once, every planned file with the plan's sha256, no bootstrap token left, keepalived's manifest in place. A cell whose",
+      "fault the host's command log shows in another phase, or nowhere, is FAILED: it would have asserted nothing.",
       '',
       'Faults: ' + FAULTS.map((f) => `\`${f}\` ${FAULT_TITLES[f]}`).join('; ') + '.',
     ].join('\n');

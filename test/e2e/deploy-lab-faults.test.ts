@@ -25,7 +25,10 @@ for (const example of EXAMPLES) {
     for (const line of run.checked) console.log(`checked: ${line}`);
     assert.equal(run.state, 'done');
     assert.deepEqual(run.violations, []);
+    for (const c of run.cells) console.log(`cell ${c.phase} x ${c.fault}: ${c.outcome}; fired: ${c.fired ?? '-'}`);
     for (const c of run.cells) assert.match(c.outcome, /^(auto|retry|compensated, retry|n\/a: .*)$/, `${c.phase} x ${c.fault}: ${c.outcome} ${c.note ?? ''}`);
+    // A cell whose fault fired in another phase, or not at all, asserted nothing.
+    for (const c of run.cells.filter((x) => !x.outcome.startsWith('n/a'))) assert.ok(c.fired, `${c.phase} x ${c.fault}: no record that the fault fired in ${c.phase}`);
     // The run's own shape: a fault that must stop for the operator did, the others healed alone.
     for (const c of run.cells.filter((x) => x.fault === 'fail-always')) assert.match(c.outcome, /retry/, `${c.phase}: fail-always waits for the operator`);
   });

@@ -121,17 +121,31 @@ export function hakubeRaw(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60
   });
 }
 
-/** The host's own record of every simulator invocation (kubeadm, kubectl, systemctl...). */
-export async function commandLog(lab: TestLab, host: string, action: 'run' | 'fail' | 'hang' = 'run'): Promise<string[]> {
+export type CommandAction = 'run' | 'fail' | 'hang';
+
+export interface CommandLogEntry {
+  /** Epoch ms, to the whole second the log records. */
+  at: number;
+  action: CommandAction;
+  line: string;
+}
+
+/** The host's own record of every simulator invocation (kubeadm, kubectl, systemctl...), with its time. */
+export async function commandLogEntries(lab: TestLab, host: string): Promise<CommandLogEntry[]> {
   const r = await lab.exec(host, ['cat', '/var/log/hakube-lab/commands.log']);
   if (r.code !== 0) return [];
-  // "<time>\t<run|fail|hang>\t<command line>": the command lines that really ran (or, asked
-  // for, those an injected fault failed or hung).
+  // "<time>\t<run|fail|hang>\t<command line>": the command lines that really ran, and those an
+  // injected fault failed or hung.
   return r.stdout
     .split('\n')
     .map((l) => l.split('\t'))
-    .filter((f) => f.length >= 3 && f[1] === action)
-    .map((f) => f.slice(2).join('\t'));
+    .filter((f) => f.length >= 3)
+    .map((f) => ({ at: Date.parse(f[0]), action: f[1] as CommandAction, line: f.slice(2).join('\t') }));
+}
+
+/** The command lines of one action (by default those that really ran). */
+export async function commandLog(lab: TestLab, host: string, action: CommandAction = 'run'): Promise<string[]> {
+  return (await commandLogEntries(lab, host)).filter((e) => e.action === action).map((e) => e.line);
 }
 
 export const count = (lines: string[], re: RegExp): number => lines.filter((l) => re.test(l)).length;

@@ -22,10 +22,11 @@ import type { Plan, PhaseName } from '../../src/plan/types';
 import { controlPlanes, master0, nodes } from '../../src/spec/topology';
 import { KEEPALIVED_MANIFEST, STATE_DIR } from '../../src/render/paths';
 import { cmdline, netnsPids } from '../../lab/proc';
-import { commandLog, count, dropKubeconfig, hakubeRaw, labFromExample, ROOT, type ExampleLab } from '../e2e/deploy-support';
+import { commandLog, commandLogEntries, count, dropKubeconfig, hakubeRaw, labFromExample, ROOT, type ExampleLab } from '../e2e/deploy-support';
 import { freePort } from '../helpers/browser';
 import { TEMPORAL_BIN } from '../helpers/temporal';
 import { FAULTS, TARGETS, type Example, type Fault, type Injection, type Target } from './targets';
+import { judgeFired } from './evidence';
 
 /** Every step's timeout is capped here, so a hang costs under a minute (kubeadm's own budget is minutes). */
 export const STEP_TIMEOUT_MAX_SECONDS = 45;
@@ -40,6 +41,8 @@ export interface CellResult {
   outcome: string;
   seconds?: number;
   note?: string;
+  /** What shows the fault fired in this phase: the host's log line, or the harness's own act. */
+  fired?: string;
 }
 
 export interface FaultRun {
@@ -56,7 +59,8 @@ export interface FaultRun {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const log = (msg: string) => process.stderr.write(`[faults ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const clock = () => new Date().toISOString().slice(11, 19);
+const log = (msg: string) => process.stderr.write(`[faults ${clock()}] ${msg}\n`);
 
 /** A dev server process of our own: stoppable and restartable on the same database file. */
 class DevServer {
@@ -275,7 +279,7 @@ export async function runFaultDeploy(example: Example, injections: Injection[], 
     const spec = ex.spec;
     const plan = buildPlan(spec);
     const cells: CellResult[] = [];
-    const active: Array<Injection & { target: Target; cell: CellResult; fired: boolean; cleared: boolean }> = [];
+    const active: Array<Injection & { target: Target; cell: CellResult; fired: boolean; firedNote?: string; cleared: boolean }> = [];
     for (const inj of injections) {
       const cell: CellResult = { example, phase: inj.phase, fault: inj.fault, outcome: 'auto' };
       cells.push(cell);
@@ -287,7 +291,8 @@ export async function runFaultDeploy(example: Example, injections: Injection[], 
       }
       active.push({ ...inj, target, cell, fired: false, cleared: false });
     }
-    // Command faults go in before the run: each target command runs first in its own phase.
+    // Command faults go in before the run, so each target's command must run in its own phase
+    // only (targets.ts); the log check after the run fails a cell whose fault fired elsewhere.
     for (const a of active) {
       const { host, match, exitCode } = a.target;
       const words = match.join(' ');
@@ -320,6 +325,7 @@ export async function runFaultDeploy(example: Example, injections: Injection[], 
       for (const a of active.filter((x) => !x.fired && x.phase === progress!.phase && progress!.state === 'running')) {
         if (a.fault === 'server-restart') {
           a.fired = true;
+          a.firedNote = `the harness stopped the dev server at ${clock()} while ${a.phase} ran`;
           log(`${example} ${a.phase}: stopping the dev server`);
           await server.stop();
           await sleep(3000);
@@ -333,6 +339,7 @@ export async function runFaultDeploy(example: Example, injections: Injection[], 
           if (anchor === 'drill') mid = (await lab.exec(a.target.host, ['test', '-e', `${STATE_DIR}/keepalived.yaml.drill`])).code === 0;
           if (!mid) continue;
           a.fired = true;
+          a.firedNote = `the harness ${a.fault === 'worker-kill' ? 'killed the worker' : `cut ${a.target.host}'s link`} at ${clock()} while ${a.phase} ran (${anchor})`;
           if (anchor === 'run') await sleep(2000);
           if (a.fault === 'worker-kill') {
             log(`${example} ${a.phase}: SIGKILL the worker mid-step (${anchor}), starting a new one`);
@@ -383,14 +390,23 @@ export async function runFaultDeploy(example: Example, injections: Injection[], 
       if (ph?.startedAt && ph.endedAt) a.cell.seconds = Math.round((ph.endedAt - ph.startedAt) / 1000);
       if (a.fault !== 'fail-once' && a.fault !== 'fail-always' && a.fault !== 'hang' && !a.fired) a.cell.outcome = `FAILED: the fault never fired (${a.target.killAnchor})`;
       if (a.fault === 'fail-always' && !a.cleared) a.cell.outcome = 'FAILED: never waited for the operator';
-      if (a.fault === 'fail-once' || a.fault === 'fail-always') {
-        const failed = (await commandLog(lab, a.target.host, 'fail')).some((l) => matches(a.target).test(l));
-        if (!failed) a.cell.outcome = 'FAILED: the command never failed';
+      // From the host's own log: the injected failure or hang, or the run a kill waited for,
+      // and that every injected failure or hang of this target fell in this phase.
+      const entries = (await commandLogEntries(lab, a.target.host)).filter((e) => matches(a.target).test(e.line));
+      const anchored = a.fault === 'worker-kill' || a.fault === 'ssh-cut';
+      const mark = a.fault === 'fail-once' || a.fault === 'fail-always' ? 'fail' : a.fault === 'hang' || (anchored && a.target.killAnchor === 'hang') ? 'hang' : anchored && a.target.killAnchor === 'run' ? 'run' : undefined;
+      if (mark) {
+        const marks = entries.filter((e) => e.action === mark);
+        const first = mark === 'run' ? marks[runsAtStart.get(a) ?? 0] : marks[0];
+        const judged = judgeFired(a.target.host, a.phase, progress.phases, first, mark === 'run' ? undefined : marks);
+        if (!judged) a.cell.outcome = `FAILED: the command never ${mark === 'fail' ? 'failed' : mark === 'hang' ? 'hung' : 'ran'} (${a.target.host}: ${a.target.match.join(' ')})`;
+        else if (judged.wrongPhase) a.cell.outcome = `FAILED: ${judged.wrongPhase}`;
+        else a.cell.fired = [judged.evidence, a.firedNote].filter(Boolean).join('; ');
+      } else if (a.firedNote) {
+        a.cell.fired = a.firedNote;
       }
-      if (a.fault === 'hang' || ((a.fault === 'worker-kill' || a.fault === 'ssh-cut') && a.target.killAnchor === 'hang')) {
-        const hung = (await commandLog(lab, a.target.host, 'hang')).some((l) => matches(a.target).test(l));
-        if (!hung) a.cell.outcome = 'FAILED: the command never hung';
-      }
+      // A cell with nothing to show for its fault asserted nothing: it must never pass.
+      if (!a.cell.fired && !a.cell.outcome.startsWith('FAILED')) a.cell.outcome = 'FAILED: no record that the fault fired in its phase';
       if (!result || result.state !== 'done') a.cell.outcome = `FAILED: run ${progress.state}`;
     }
     const checked = await checkHosts(ex, plan, violations);

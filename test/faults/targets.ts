@@ -1,7 +1,8 @@
 /**
  * The fault matrix's vocabulary: the six faults, the eight phases, and per example and phase the
- * host and command a fault is aimed at (a command of that phase's own steps, seen by the lab's
- * command shim). Pure data: the harness (./harness.ts) does the injecting.
+ * host and command a fault is aimed at: a command that, on that host, only that phase's steps
+ * run (the fault is armed before the run and fires wherever the command first runs; the harness
+ * fails a cell whose fault fired in another phase). Pure data: ./harness.ts does the injecting.
  */
 import type { PhaseName } from '../../src/plan/types';
 
@@ -46,7 +47,10 @@ const ADMIN = ['kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf'];
 export const TARGETS: Record<Example, Partial<Record<PhaseName, Target>>> = {
   'ha-local-proxy': {
     prep: { host: 'k2', match: ['modprobe'], killAnchor: 'hang' },
-    etcd: { host: 'k1', match: ['etcdctl'], killAnchor: 'hang' },
+    // k1 runs etcdctl only in verify (the etcd phase's health check is on the last member, k3);
+    // the restart of etcd's own unit is the first member's start, and prep (containerd, kubelet)
+    // and lb (kube-apiserver-proxy) restart other units.
+    etcd: { host: 'k1', match: ['systemctl', 'restart', 'etcd'], killAnchor: 'hang' },
     lb: { host: 'k4', match: ['nginx', '-t'], killAnchor: 'hang' },
     init: { host: 'k1', match: ['kubeadm', 'init'], killAnchor: 'run' },
     'join-masters': { host: 'k3', match: ['kubeadm', 'join'], killAnchor: 'run' },
