@@ -69,7 +69,9 @@ ctl() { ETCDCTL_API=3 etcdctl --cacert ${ETCD_CA} --cert ${ETCD_PKI}/server.crt 
 served() { echo | timeout 5 openssl s_client -connect "$at" 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null; }
 served_end() { echo | timeout 5 openssl s_client -connect "$at" 2>/dev/null | openssl x509 -noout -enddate 2>/dev/null; }
 fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" 2>/dev/null; }
-# When the serving etcd process started, in epoch seconds, from its own metrics (0: no answer).
+# When the serving etcd process started, in epoch seconds rounded up (mtimes are whole seconds:
+# a member started in the same second as its files were written runs them), from its own
+# metrics (0: no answer).
 started() {
     u="https://$at/metrics"
     if command -v curl >/dev/null 2>&1; then
@@ -77,7 +79,7 @@ started() {
     else
         m=$(wget -q -T 5 --ca-certificate=${ETCD_CA} --certificate=${ETCD_PKI}/server.crt --private-key=${ETCD_PKI}/server.key -O - "$u" 2>/dev/null)
     fi
-    printf '%s\n' "$m" | awk '/^process_start_time_seconds /{ printf "%d\n", $2; f = 1 } END { if (!f) print 0 }'
+    printf '%s\\n' "$m" | awk '/^process_start_time_seconds /{ printf "%d\\n", $2 + 1; f = 1 } END { if (!f) print 0 }'
 }
 # The member runs its renewed files: they are in place, it started after they were, and its socket serves them.
 current() {
