@@ -12,13 +12,9 @@ import { controlPlanes, etcdHosts, quorum } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
 import type { PhaseRun, PlannedStep } from '../plan/types';
 import { longCmd, runScript, script, scriptPath, step } from './step';
+import type { RenewOptions } from './renew-options';
 
-export interface RenewOptions {
-  /** Renew what expires within this many seconds. */
-  renewBeforeSeconds: number;
-  /** Renew every control plane, due or not. */
-  force: boolean;
-}
+export type { RenewOptions } from './renew-options';
 
 export const RENEW_RUN: PhaseRun = { kind: 'child', child: 'renewMaster', secrets: [], gate: 'control-plane', then: 'fetchKubeconfig' };
 

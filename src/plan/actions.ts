@@ -5,6 +5,7 @@
 import { removalPhases } from '../phases/remove';
 import { resetModules } from '../phases/reset';
 import { renewAllSteps, renewHosts, RENEW_RUN, type RenewOptions } from '../phases/renew-certs';
+import { etcdDriver } from '../drivers/etcd';
 import { diffSpecs } from './diff';
 import { master0 } from '../spec/topology';
 import type { Cluster } from '../spec/types';
@@ -47,8 +48,26 @@ export function buildResetPlan(c: Cluster, wipeEtcd: boolean): Plan {
   return { cluster: c.metadata.name, master0: master0(c).name, phases };
 }
 
-/** Certificate renewal: control planes one by one behind the health gate, then the deploy's verify. */
+/**
+ * Certificate renewal: the topology's own etcd member by member (external; stacked members are
+ * kubeadm's and renew with their control plane), control planes one by one behind the health
+ * gate, then the deploy's verify.
+ */
 export function buildRenewPlan(c: Cluster, o: RenewOptions): Plan {
+  const etcdSteps = etcdDriver(c).renewSteps(c, o);
+  const etcd: PlannedPhase[] = etcdSteps.length
+    ? [
+        {
+          name: 'renew-etcd',
+          title: `re-sign the external etcd's certificates with its CA, one member at a time behind quorum (${o.force ? 'every one: --force' : `those expiring within ${o.renewBeforeSeconds} s`})`,
+          run: { kind: 'host', secrets: [] },
+          skipped: false,
+          hosts: [...new Set(etcdSteps.map((s) => s.host))],
+          concurrency: 1,
+          steps: etcdSteps,
+        },
+      ]
+    : [];
   const renew: PlannedPhase = {
     name: 'renew-certs',
     title: `renew certificates, one control plane at a time (${o.force ? 'every one: --force' : `those with one expiring within ${o.renewBeforeSeconds} s`})`,
@@ -59,7 +78,7 @@ export function buildRenewPlan(c: Cluster, o: RenewOptions): Plan {
     steps: renewAllSteps(c, o),
   };
   const deploy = buildPlan(c);
-  return { ...deploy, phases: [renew, ...deploy.phases.filter((p) => p.name === 'verify')] };
+  return { ...deploy, phases: [...etcd, renew, ...deploy.phases.filter((p) => p.name === 'verify')] };
 }
 
 export function buildActionPlan(c: Cluster, ref: ActionRef = { action: 'deploy' }): Plan {

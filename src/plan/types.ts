@@ -10,8 +10,8 @@ export const RESET_PHASES = ['reset-workers', 'reset-masters', 'reset-lb', 'rese
 export type DeployPhaseName = (typeof PHASES)[number];
 /** apply's removals, before the new spec's deploy phases. */
 export const REMOVAL_PHASES = ['drain', 'remove-backends', 'remove-members', 'remove-hosts', 'forget-nodes'] as const;
-/** Certificate renewal: one control plane at a time, then verify. */
-export const RENEW_PHASES = ['renew-certs'] as const;
+/** Certificate renewal: an external etcd member by member, one control plane at a time, then verify. */
+export const RENEW_PHASES = ['renew-etcd', 'renew-certs'] as const;
 export type PhaseName = DeployPhaseName | (typeof RESET_PHASES)[number] | (typeof REMOVAL_PHASES)[number] | (typeof RENEW_PHASES)[number];
 
 /** The actions one runner executes; each is an ordered list of phases. */

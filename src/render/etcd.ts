@@ -5,12 +5,29 @@
  */
 import { etcdHosts } from '../spec/topology';
 import type { Cluster, HostSpec } from '../spec/types';
+import { durationSeconds } from '../spec/fields';
 import { shellQuote as q } from '../ssh/quote';
 import { ETCD_CA, ETCD_CONFIG, ETCD_PKI } from './paths';
 import { toYaml } from './yaml';
 
 /** Where the first member keeps each member's certificates before they are copied out. */
 export const memberCertDir = (name: string) => `${ETCD_PKI}/members/${name}`;
+
+/**
+ * Days a member or client certificate of the external etcd lasts: the spec's
+ * certificates.validityPeriod when set (rounded up to whole days: openssl 3.0's x509 knows no
+ * finer lifetime), else ten years as before. The deploy and the renewal both sign with it.
+ */
+export function etcdCertDays(c: Cluster): number {
+  const v = c.spec.certificates?.validityPeriod;
+  return v ? Math.max(1, Math.ceil(durationSeconds(v) / 86400)) : 3650;
+}
+
+/** The SANs of a member's server and peer certificates (the renewal keeps them). */
+export const memberSan = (h: HostSpec) => `subjectAltName=DNS:${h.name},DNS:localhost,IP:${h.address},IP:127.0.0.1`;
+
+/** CN of the apiserver's client certificate for the external members. */
+export const ETCD_CLIENT_CN = 'kube-apiserver-etcd-client';
 
 export function etcdClientUrls(c: Cluster): string {
   return etcdHosts(c).map((h) => `https://${h.address}:2379`).join(',');
@@ -73,7 +90,7 @@ WantedBy=multi-user.target
 }
 
 /**
- * openssl, EC P-256, 10 years; certificates that already exist are kept, so reruns are harmless.
+ * openssl, EC P-256, the CA for 10 years, the others for etcdCertDays; certificates that already exist are kept, so reruns are harmless.
  * etcd checks a peer's source address against the IP SANs of its client certificate, so peer
  * certificates also name 127.0.0.1: members that reach each other over loopback (co-located,
  * or the real-binary test) come from there.
@@ -81,7 +98,7 @@ WantedBy=multi-user.target
 export function renderEtcdCertScript(c: Cluster): string {
   const issue = etcdHosts(c)
     .flatMap((h) => {
-      const san = q(`subjectAltName=DNS:${h.name},DNS:localhost,IP:${h.address},IP:127.0.0.1`);
+      const san = q(memberSan(h));
       return ['server', 'peer'].map((kind) => `issue "$D"/${q(`members/${h.name}/${kind}`)} ${q(h.name)} ${san} serverAuth,clientAuth`);
     })
     .join('\n');
@@ -91,14 +108,15 @@ set -eu
 umask 077
 # ETCD_PKI_DIR only redirects the output for tests.
 D="\${ETCD_PKI_DIR:-${ETCD_PKI}}"
-DAYS=3650
+DAYS=${etcdCertDays(c)}
+CA_DAYS=3650
 mkdir -p "$D"
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
 
 if [ ! -f "$D/ca.key" ] || [ ! -f "$D/ca.crt" ]; then
     key "$D/ca.key"
-    openssl req -x509 -new -key "$D/ca.key" -subj ${q(`/CN=etcd-ca-${c.metadata.name}`)} -days "$DAYS" \\
+    openssl req -x509 -new -key "$D/ca.key" -subj ${q(`/CN=etcd-ca-${c.metadata.name}`)} -days "$CA_DAYS" \\
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \\
         -out "$D/ca.crt"
 fi
@@ -115,7 +133,7 @@ issue() {
 }
 
 ${issue}
-issue "$D/apiserver-etcd-client" kube-apiserver-etcd-client "" clientAuth
+issue "$D/apiserver-etcd-client" ${ETCD_CLIENT_CN} "" clientAuth
 chmod 0644 "$D/ca.crt"
 `;
 }

@@ -30,7 +30,7 @@ test('stacked: m1, m2, m3 one at a time as renewMaster children with the control
 
 test('external etcd: no etcd static pod to restart; --force renews without asking whether it is due', () => {
   const plan = buildActionPlan(load('ha-local-proxy'), { action: 'renew-certs', renewBeforeSeconds: 3600, force: true });
-  const k2 = plan.phases[0].steps.filter((s) => s.host === 'k2');
+  const k2 = plan.phases.find((p) => p.name === 'renew-certs')!.steps.filter((s) => s.host === 'k2');
   assert.equal(k2[0].check, undefined);
   assert.deepEqual(k2[1].commands[0].argv.slice(-3), ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
   assert.equal(k2[1].commands[0].argv[4], '', 'no local etcd socket to read');

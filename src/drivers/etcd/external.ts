@@ -6,7 +6,9 @@
  * them host by host, in the phase's host order, is correct.
  */
 import { ETCD_CA, ETCD_CLIENT_CERT, ETCD_CLIENT_KEY, ETCD_CONFIG, ETCD_PKI, ETCD_UNIT } from '../../render/paths';
-import { memberCertDir, renderEtcdCertScript, renderEtcdConfig, renderEtcdHealthScript, renderEtcdUnit } from '../../render/etcd';
+import { etcdClientUrls, memberCertDir, renderEtcdCertScript, renderEtcdConfig, renderEtcdHealthScript, renderEtcdUnit } from '../../render/etcd';
+import { RENEW_IN, RENEW_OUT, RENEWED, renderEtcdMemberCurrentScript, renderEtcdMemberRenewScript, renderEtcdResignScript } from '../../render/etcd-renew';
+import type { RenewOptions } from '../../phases/renew-options';
 import { ETCD_PACKAGES } from '../../render/system';
 import { renderUnitTeardownScript } from '../../render/reset';
 import { controlPlanes, etcdHosts, quorum } from '../../spec/topology';
@@ -70,6 +72,51 @@ function etcdSteps(c: Cluster): PlannedStep[] {
   return steps;
 }
 
+/**
+ * Renewal, member by member: the first member (the only holder of the CA key) re-signs every
+ * member's current certificates, copied in, and the apiserver's client certificate; then each
+ * member takes its own, restarts and gates on quorum, one at a time; control planes that are not
+ * members take the client certificate (their apiserver loads it when renew-certs restarts it).
+ */
+function renewSteps(c: Cluster, o: RenewOptions): PlannedStep[] {
+  const members = etcdHosts(c);
+  const first = members[0];
+  const cps = controlPlanes(c);
+  const isCp = (h: HostSpec) => cps.some((p) => p.name === h.name);
+  const inputs: PlannedFile[] = [
+    ...members.flatMap((m) => ['server', 'peer'].map((k) => copied(`${RENEW_IN}/${m.name}/${k}.crt`, m.name, `${ETCD_PKI}/${k}.crt`, '0644'))),
+    ...(cps.length ? [copied(`${RENEW_IN}/apiserver-etcd-client.crt`, first.name, ETCD_CLIENT_CERT, '0644')] : []),
+  ];
+  const threshold = o.force ? 'force' : String(o.renewBeforeSeconds);
+  const endpoints = etcdClientUrls(c);
+  const q = String(quorum(members.length));
+  const clientCert = copied(ETCD_CLIENT_CERT, first.name, `${RENEW_OUT}/apiserver-etcd-client.crt`, '0644');
+  return [
+    step('renew-etcd', first.name, 'sign', `re-sign the etcd certificates with the etcd CA${o.force ? ' (--force)' : ` that expire within ${o.renewBeforeSeconds} s`}; keep the others`, {
+      files: [...inputs, script('etcd-resign', renderEtcdResignScript(c))],
+      commands: [runScript('etcd-resign', threshold)],
+    }),
+    ...members.map((m, i) => {
+      const at = `${m.address}:2379`;
+      return step('renew-etcd', m.name, 'member', `etcd member ${i + 1} of ${members.length}: renewed certificates in place, restart, serve them, quorum ${q}/${members.length}`, {
+        files: [
+          copied(`${RENEWED}/server.crt`, first.name, `${RENEW_OUT}/${m.name}/server.crt`, '0644'),
+          copied(`${RENEWED}/peer.crt`, first.name, `${RENEW_OUT}/${m.name}/peer.crt`, '0644'),
+          ...(isCp(m) ? [clientCert] : []),
+          script('etcd-renew-current', renderEtcdMemberCurrentScript()),
+          script('etcd-renew-member', renderEtcdMemberRenewScript()),
+        ],
+        check: runScript('etcd-renew-current', m.name, at, endpoints, q),
+        commands: [runScript('etcd-renew-member', m.name, at, endpoints, q)],
+        timeoutSeconds: 300,
+      });
+    }),
+    ...cps
+      .filter((h) => !members.some((m) => m.name === h.name))
+      .map((h) => step('renew-etcd', h.name, 'client-cert', "the apiserver's renewed etcd client certificate", { files: [clientCert] })),
+  ];
+}
+
 export const external: EtcdDriver = {
   stacked: false,
   wipeSteps: (c, phase) =>
@@ -108,6 +155,7 @@ export const external: EtcdDriver = {
   packages: (c, h) => (etcdHosts(c).some((e) => e.name === h.name) ? ETCD_PACKAGES : []),
   // The etcd PKI is hakube's own (openssl on the first member): members hold the CA, server and
   // peer certificates, control planes the apiserver's client certificate.
+  renewSteps,
   ownCertificates: (c, h) => [
     ...(etcdHosts(c).some((e) => e.name === h.name)
       ? [

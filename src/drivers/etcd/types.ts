@@ -5,6 +5,7 @@
  */
 import type { PhaseName, PlannedStep } from '../../plan/types';
 import type { PackageNeed } from '../../render/system';
+import type { RenewOptions } from '../../phases/renew-options';
 import type { Cluster, HostSpec } from '../../spec/types';
 
 export interface EtcdCerts {
@@ -52,6 +53,11 @@ export interface EtcdDriver {
    * check-expiration does not see them), read with openssl by `hakube certs check`.
    */
   ownCertificates(c: Cluster, h: HostSpec): Array<{ name: string; path: string; ca: string }>;
+  /**
+   * Certificate renewal of this topology's own etcd (hakube certs renew), member by member,
+   * before the control planes' renewal; none when kubeadm renews the members' certificates.
+   */
+  renewSteps(c: Cluster, o: RenewOptions): PlannedStep[];
   /** Certificates a joined control plane uses to ask its own local member (undefined: none there). */
   localMemberCerts?: EtcdCerts;
 }

@@ -5,13 +5,14 @@ umask 077
 # ETCD_PKI_DIR only redirects the output for tests.
 D="${ETCD_PKI_DIR:-/etc/etcd/pki}"
 DAYS=3650
+CA_DAYS=3650
 mkdir -p "$D"
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
 
 if [ ! -f "$D/ca.key" ] || [ ! -f "$D/ca.crt" ]; then
     key "$D/ca.key"
-    openssl req -x509 -new -key "$D/ca.key" -subj '/CN=etcd-ca-ha-local-proxy' -days "$DAYS" \
+    openssl req -x509 -new -key "$D/ca.key" -subj '/CN=etcd-ca-ha-local-proxy' -days "$CA_DAYS" \
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
         -out "$D/ca.crt"
 fi
