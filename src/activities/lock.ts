@@ -25,17 +25,22 @@ export async function clusterLock(input: { cluster: string; self: string }): Pro
 }
 
 /**
- * A retry of this activity after its lock start went through: the lock names this workflow and
- * was taken after this run began (an earlier run of the same id does not count).
+ * The lock already names this workflow id. Taken after this run began: it is this run's own
+ * (a retry of this activity after the start went through). Taken before: it was the previous
+ * run of the same id, which has closed (this one could not start otherwise) and whose lock has
+ * not noticed yet, so that lock run is ended as stale and the lock taken afresh.
  */
 async function heldByThisRun(input: { cluster: string; self: string }): Promise<boolean> {
   const ctx = Context.current();
-  const lock = await ctx.client.workflow.getHandle(lockWorkflowId(input.cluster)).describe().catch(() => undefined);
+  const handle = ctx.client.workflow.getHandle(lockWorkflowId(input.cluster));
+  const lock = await handle.describe().catch(() => undefined);
   if (!lock || lock.status.name !== 'RUNNING' || (lock.memo as { holder?: string } | undefined)?.holder !== input.self) return false;
   const runId = ctx.info.workflowExecution?.runId;
   if (!runId) return false;
   const me = await ctx.client.workflow.getHandle(input.self, runId).describe();
-  return lock.startTime.getTime() >= me.startTime.getTime() - 1000;
+  if (lock.startTime.getTime() >= me.startTime.getTime() - 1000) return true;
+  await ctx.client.workflow.getHandle(lockWorkflowId(input.cluster), lock.runId).terminate(`stale: the previous ${input.self} has closed`).catch(() => undefined);
+  return false;
 }
 
 export interface AwaitActionEndInput {

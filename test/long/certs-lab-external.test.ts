@@ -17,7 +17,7 @@ import { loadSpec } from '../../src/spec/load';
 import { progressQuery } from '../../src/workflows/defs';
 import { startDeploy } from '../../src/client/deploy';
 import { RESTART_LOG } from '../../src/render/certs';
-import { hakube, resultUnlessWaiting, type DeployBed, deployBed } from './deploy-support';
+import { hakube, resultUnlessWaiting, type DeployBed, deployBed } from '../e2e/deploy-support';
 
 let bed: DeployBed | undefined;
 const MEMBERS = ['k1', 'k2', 'k3'];
