@@ -28,6 +28,9 @@ import { SpecSource, type SpecFetcher } from './spec-source';
 import type { CertActivities, HakubeActivities } from './types';
 import { verifySteps } from './verify';
 
+/** How long a SpecRef read keeps retrying a failing query (a restarting server or worker). */
+const SPEC_READ_PATIENCE_MS = 120_000;
+
 export interface ActivityDeps {
   pool: SshPool;
   /** How a SpecRef is read (default: the holding workflow's `spec` query). */
@@ -78,7 +81,15 @@ export function createActivities(deps: Partial<ActivityDeps> = {}): HakubeActivi
       ctx.heartbeat(details);
       const timer = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
       try {
-        return await source.resolve(wire);
+        // A server or worker restart fails the query for a while; the spec is still there.
+        for (let waited = 0; ; waited += 2_000) {
+          try {
+            return await source.resolve(wire);
+          } catch (err) {
+            if (!wire.specRef || waited >= SPEC_READ_PATIENCE_MS || (err as Error).name === 'SpecInvalid') throw err;
+            await new Promise((r) => setTimeout(r, 2_000));
+          }
+        }
       } finally {
         clearInterval(timer);
       }
