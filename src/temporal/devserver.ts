@@ -192,22 +192,41 @@ async function waitForUi(cfg: DevServerConfig, waitMs: number): Promise<void> {
   }
 }
 
-/** An O_EXCL lock file holding the starter's pid; a dead holder's lock is taken over. */
+/**
+ * A lock file holding the starter's pid; a dead holder's lock is taken over. It appears with its
+ * pid already in it (written aside, then hard-linked into place): created empty and written
+ * after, a second starter could read it in between, take the empty file for a dead holder's and
+ * start a second server on the same SQLite file.
+ */
 async function acquireStartLock(cfg: DevServerConfig, waitMs: number): Promise<void> {
   const deadline = Date.now() + waitMs;
+  const mine = `${lockFile(cfg)}.${process.pid}`;
+  fs.writeFileSync(mine, `${process.pid}\n`);
   for (;;) {
     try {
-      fs.writeFileSync(lockFile(cfg), `${process.pid}\n`, { flag: 'wx' });
+      fs.linkSync(mine, lockFile(cfg));
+      fs.rmSync(mine, { force: true });
       return;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        fs.rmSync(mine, { force: true });
+        throw err;
+      }
     }
-    const holder = Number(fs.readFileSync(lockFile(cfg), 'utf8').trim());
+    let holder: number;
+    try {
+      holder = Number(fs.readFileSync(lockFile(cfg), 'utf8').trim());
+    } catch {
+      continue; // released between the link and the read
+    }
     if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
       fs.rmSync(lockFile(cfg), { force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new CliError(`another hakube (pid ${holder}) is still starting the dev server`);
+    if (Date.now() > deadline) {
+      fs.rmSync(mine, { force: true });
+      throw new CliError(`another hakube (pid ${holder}) is still starting the dev server`);
+    }
     await sleep(200);
   }
 }
