@@ -6,8 +6,10 @@
 import * as path from 'node:path';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createDataConverter } from './temporal/data-converter';
+import { cachedWorkflowBundle } from './temporal/workflow-bundle';
 import { PROJECT_ROOT } from './temporal/paths';
 import { TASK_QUEUE } from './temporal/task-queue';
+import { workerIdentity } from './temporal/reclaim';
 
 /**
  * Always the TypeScript source, also when the CLI runs from the launcher's bundle in dist/: the
@@ -42,7 +44,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   // Bundled here rather than by Worker.create so webpack's per-module report stays out of the log.
   const workflowBundle =
     opts.workflowBundle ??
-    (await bundleWorkflowCode({ workflowsPath: opts.workflowsPath ?? DEFAULT_WORKFLOWS_PATH, logger: bundlerLogger }));
+    (opts.workflowsPath
+      ? await bundleWorkflowCode({ workflowsPath: opts.workflowsPath, logger: bundlerLogger })
+      : await cachedWorkflowBundle({ root: PROJECT_ROOT, workflowsPath: DEFAULT_WORKFLOWS_PATH, logger: bundlerLogger }));
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
@@ -51,6 +55,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     activities: opts.activities ?? (await import('./activities')).createActivities(),
     dataConverter: createDataConverter(opts.env),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? DEFAULT_ACTIVITY_SLOTS,
+    // pid@host, as the SDK's default, but ours by contract: a successor reads it (reclaim.ts).
+    identity: workerIdentity(),
     // Activities get this long to finish (e.g. a kubeadm step) once SIGINT/SIGTERM arrives.
     shutdownGraceTime: '30s',
     ...opts.extra,

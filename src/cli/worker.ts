@@ -14,6 +14,25 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** Attempts a killed worker on this machine left started: run them again now, not after their heartbeat timeout. */
+async function takeBack(flags: WorkerFlags): Promise<void> {
+  const { connectClient } = await import('../temporal/connection');
+  const { reclaimDeadWorkersActivities } = await import('../temporal/reclaim');
+  try {
+    const client = await connectClient(flags);
+    try {
+      for (const r of await reclaimDeadWorkersActivities(client, { taskQueue: flags.taskQueue })) {
+        process.stderr.write(`hakube worker: took back ${r.activityType} (${r.workflowId}, activity ${r.activityId}) from dead worker ${r.deadWorker}\n`);
+      }
+    } finally {
+      await client.connection.close();
+    }
+  } catch (err) {
+    // Only a speed-up: the heartbeat timeout still ends those attempts.
+    process.stderr.write(`hakube worker: could not look for a dead worker's activities: ${(err as Error).message}\n`);
+  }
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('worker')
@@ -33,7 +52,9 @@ export function register(program: Command): void {
       });
       process.stderr.write(`hakube worker: polling task queue "${flags.taskQueue}" on ${address} (namespace ${namespace}); Ctrl-C stops\n`);
       // The SDK Runtime turns SIGINT/SIGTERM into worker.shutdown(): run() returns once drained.
-      await worker.run();
+      const running = worker.run();
+      await takeBack(flags);
+      await running;
     } finally {
       await connection.close();
     }

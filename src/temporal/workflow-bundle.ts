@@ -1,0 +1,67 @@
+/**
+ * The worker's workflow bundle, built once per source version and kept in dist/. Bundling
+ * (webpack + swc over src/workflows and all it imports) takes seconds and a few hundred MB at
+ * every `hakube worker` start; a worker that replaces a killed one must be polling again within
+ * seconds, and its peak memory should be the activities', not the bundler's.
+ *
+ * The cache key is a hash of the contents of every source file the bundle can include and of
+ * the lock file (the SDK's version decides the bundle too), so a stale bundle is never used.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
+
+function tsFiles(dir: string, out: string[]): string[] {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) tsFiles(p, out);
+    else if (e.name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** A hash of what the bundle is made of: the sources under `srcDir` and the lock file. */
+export function bundleKey(root: string, srcDir: string): string {
+  const hash = createHash('sha256');
+  const files = tsFiles(srcDir, []).sort();
+  for (const f of [...files, path.join(root, 'package-lock.json')]) {
+    hash.update(`${path.relative(root, f)}\0`);
+    try {
+      hash.update(fs.readFileSync(f));
+    } catch {
+      hash.update('-');
+    }
+    hash.update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+export interface CachedBundleOptions {
+  root: string;
+  workflowsPath: string;
+  logger: NonNullable<BundleOptions['logger']>;
+}
+
+/**
+ * The path of the bundle for these sources, building it first when dist/ has none. Written to a
+ * temporary name and renamed, so two workers starting at once never read half a file.
+ */
+export async function cachedWorkflowBundle(opts: CachedBundleOptions): Promise<{ codePath: string }> {
+  const dist = path.join(opts.root, 'dist');
+  const codePath = path.join(dist, `workflows-${bundleKey(opts.root, path.join(opts.root, 'src'))}.js`);
+  if (fs.existsSync(codePath)) return { codePath };
+  const { code } = await bundleWorkflowCode({ workflowsPath: opts.workflowsPath, logger: opts.logger });
+  fs.mkdirSync(dist, { recursive: true });
+  const tmp = `${codePath}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, code);
+  fs.renameSync(tmp, codePath);
+  // Older versions' bundles are only disk space: keep the newest few for a quick switch back.
+  const old = fs
+    .readdirSync(dist)
+    .filter((f) => /^workflows-\w+\.js$/.test(f) && path.join(dist, f) !== codePath)
+    .map((f) => ({ f, t: fs.statSync(path.join(dist, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const { f } of old.slice(3)) fs.rmSync(path.join(dist, f), { force: true });
+  return { codePath };
+}
