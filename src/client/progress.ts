@@ -27,7 +27,7 @@ export function expandProgress(wire: ProgressWire | Progress): Progress {
           attempts: g.attempts,
           steps: g.steps.map(([rel, id, title, status, attempts]) => ({ id: rel ? prefix + id : id, title, status, attempts })),
         };
-        if (g.workflowId !== undefined) h.workflowId = g.workflowId;
+        if (g.workflowId !== undefined) h.workflowId = typeof g.workflowId === 'string' ? g.workflowId : g.workflowId[0] + host + g.workflowId[1];
         const start = g.t?.[2 * i];
         const end = g.t?.[2 * i + 1];
         if (start !== undefined && start !== null) h.startedAt = start + base;

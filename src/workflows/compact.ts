@@ -14,7 +14,8 @@ export type StepTemplate = [rel: 0 | 1, id: string, title: string, status: StepS
 export interface HostGroup {
   status: 'pending' | 'done';
   attempts: number;
-  workflowId?: string;
+  /** The hosts' workflow id: whole, or split around `/<host>/` (each join child has its own). */
+  workflowId?: string | [before: string, after: string];
   steps: StepTemplate[];
   /** Positions of the group's hosts in the phase's host order. */
   at: number[];
@@ -40,6 +41,13 @@ function quiet(h: HostProgress): boolean {
   if (h.status === 'pending') return h.attempts === 0 && h.startedAt === undefined && h.endedAt === undefined && h.workflowId === undefined && h.steps.every((s) => s.status === 'pending' && s.lastError === undefined && !s.tail && s.attempts === 0);
   if (h.status === 'done') return h.steps.every((s) => QUIET_STEP.has(s.status) && s.lastError === undefined);
   return false;
+}
+
+function workflowTemplate(h: HostProgress): HostGroup['workflowId'] {
+  const id = h.workflowId;
+  if (id === undefined) return undefined;
+  const at = id.indexOf(`/${h.host}/`);
+  return at < 0 ? id : [id.slice(0, at + 1), id.slice(at + 1 + h.host.length)];
 }
 
 function template(phase: string, h: HostProgress): StepTemplate[] {
@@ -68,10 +76,11 @@ export function compactProgress(p: Progress): ProgressWire {
         return;
       }
       const steps = template(ph.name, h);
-      const key = JSON.stringify([h.status, h.attempts, h.workflowId ?? null, steps]);
+      const wf = workflowTemplate(h);
+      const key = JSON.stringify([h.status, h.attempts, wf ?? null, steps]);
       let g = groups.get(key);
       if (!g) {
-        g = { status: h.status as HostGroup['status'], attempts: h.attempts, ...(h.workflowId !== undefined ? { workflowId: h.workflowId } : {}), steps, at: [] };
+        g = { status: h.status as HostGroup['status'], attempts: h.attempts, ...(wf !== undefined ? { workflowId: wf } : {}), steps, at: [] };
         groups.set(key, g);
         compact.groups.push(g);
       }

@@ -57,7 +57,8 @@ function bigRun(): Progress {
   jw.status = 'running';
   jw.startedAt = t;
   jw.hosts.slice(0, 3000).forEach((h, i) => {
-    markRunning(h, `hakube/big/deploy/join-workers/group-${Math.floor(i / 200)}`, (t += 3));
+    // Each worker joins in a child of its own: one workflow id per host.
+    markRunning(h, `hakube/big/deploy/join-worker/${h.host}/1`, (t += 3));
     if (i < 2990) applyResult(h, { host: h.host, phase: 'join-workers', steps: h.steps.map((s) => ({ id: s.id, status: 'done', attempts: 1, tail: '' })) }, (t += 500));
   });
   applyFailure(hostOf(jw, 'worker-0100'), 'CommandFailedError: kubeadm join exited 1', 3, { stepId: 'join-workers/worker-0100/join', stepIndex: 1, tail: 'error execution phase kubelet-start', attempt: 3 }, t);
