@@ -13,6 +13,7 @@ import { targetFor } from './targets';
 import { summarizeCheck } from './verify-summary';
 import { verifyKind } from '../phases/verify';
 import { controlPlanes, nodes } from '../spec/topology';
+import { mapBounded } from './bounded';
 
 /** The last line that says something (a table's closing border does not). */
 function lastLine(text: string): string {
@@ -40,11 +41,17 @@ async function vipHolder(pool: SshPool, spec: Cluster, exclude: string): Promise
   return undefined;
 }
 
-export async function verifySteps(pool: SshPool, spec: Cluster, steps: PlannedStep[]): Promise<HealthReport> {
+/** Per-node checks at once: 5,000 nodes one after another took longer than the activity may run. */
+export const VERIFY_CONCURRENCY = 64;
+/** Checks that read only their own node: they may run side by side (the drill and the cluster-wide ones may not). */
+const PER_NODE = new Set(['healthz']);
+
+export async function verifySteps(pool: SshPool, spec: Cluster, steps: PlannedStep[], concurrency = VERIFY_CONCURRENCY): Promise<HealthReport> {
   const ctx = Context.current();
   const checks: HealthCheck[] = [];
   const expected = nodes(spec).map((h) => h.name);
-  for (const step of steps) {
+  let checked = 0;
+  const check = async (step: PlannedStep): Promise<HealthCheck> => {
     let tail = '';
     const name = `${step.host}: ${step.title}`;
     try {
@@ -61,11 +68,30 @@ export async function verifySteps(pool: SshPool, spec: Cluster, steps: PlannedSt
       const holder = kind === 'vip-failover' ? await vipHolder(pool, spec, step.host) : undefined;
       const words = kind && out ? summarizeCheck(kind, out, { nodes: expected, host: step.host, vipHolder: holder }) : undefined;
       const detail = words ?? (lastLine(out) || (r.skipped ? 'already verified' : 'ok'));
-      checks.push({ name, stepId: step.id, host: step.host, ok: true, detail, output: clipOutput(out) });
+      return { name, stepId: step.id, host: step.host, ok: true, detail, output: clipOutput(out) };
     } catch (err) {
       const message = (err as Error).message;
-      checks.push({ name, stepId: step.id, host: step.host, ok: false, detail: lastLine(message), output: clipOutput(tail ? `${tail}\n${message}` : message) });
+      return { name, stepId: step.id, host: step.host, ok: false, detail: lastLine(message), output: clipOutput(tail ? `${tail}\n${message}` : message) };
+    } finally {
+      ctx.heartbeat({ checked: ++checked, total: steps.length });
     }
+  };
+  const cancelled = () => ctx.cancellationSignal.aborted;
+  for (const run of runsOf(steps)) {
+    if (cancelled()) break;
+    checks.push(...(await mapBounded(run, run.length > 1 ? concurrency : 1, check, cancelled)).filter((c) => c !== undefined));
   }
-  return { ok: checks.length > 0 && checks.every((c) => c.ok), checks };
+  return { ok: checks.length > 0 && checks.length === steps.length && checks.every((c) => c.ok), checks };
+}
+
+/** Consecutive per-node checks form one run (side by side); every other check is a run of its own, in plan order. */
+export function runsOf(steps: PlannedStep[]): PlannedStep[][] {
+  const runs: PlannedStep[][] = [];
+  for (const s of steps) {
+    const last = runs[runs.length - 1];
+    const perNode = PER_NODE.has(verifyKind(s.id) ?? '');
+    if (perNode && last && PER_NODE.has(verifyKind(last[0].id) ?? '')) last.push(s);
+    else runs.push([s]);
+  }
+  return runs;
 }

@@ -1,11 +1,31 @@
 /** `hakube logs <cluster> [--host H] [--step S]`: the masked output tails of each step. */
 import type { Command } from 'commander';
 import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
+import type { Progress } from '../workflows/defs';
 import { CliError, EXIT } from './exit';
 
 interface LogsFlags extends ConnectionFlags {
   host?: string;
   step?: string;
+}
+
+type Detail = Awaited<ReturnType<typeof import('../client/deploy').queryHost>>;
+
+/** Hosts whose output tails the compact progress answer left out: done, without an error. */
+function quietDone(p: Progress): string[] {
+  const out = new Set<string>();
+  for (const ph of p.phases) for (const h of ph.hosts) if (h.status === 'done' && !h.steps.some((s) => s.tail !== undefined)) out.add(h.host);
+  return [...out];
+}
+
+/** Folds each host's full detail (the `host` query) in, a few queries at a time. */
+async function withTails(p: Progress, hosts: string[], ask: (host: string) => Promise<Detail>, fold: (p: Progress, d: Detail) => Progress): Promise<Progress> {
+  let out = p;
+  for (let i = 0; i < hosts.length; i += 8) {
+    const got = await Promise.all(hosts.slice(i, i + 8).map(ask));
+    for (const d of got) out = fold(out, d);
+  }
+  return out;
 }
 
 export function register(program: Command): void {
@@ -17,7 +37,8 @@ export function register(program: Command): void {
     .option('--step <id-or-text>', 'only steps whose id or title contains this');
   addConnectionOptions(cmd).action(async (cluster: string, flags: LogsFlags) => {
     const { connectClient } = await import('../temporal/connection');
-    const { describeDeploy, queryProgress } = await import('../client/deploy');
+    const { describeDeploy, queryHost, queryProgress } = await import('../client/deploy');
+    const { withHostDetail } = await import('../client/progress');
     const { progressFromHistory } = await import('../client/history-progress');
     const client = await connectClient(flags);
     try {
@@ -28,7 +49,7 @@ export function register(program: Command): void {
       const p =
         desc.status.name !== 'RUNNING'
           ? await progressFromHistory(client, handle)
-          : await queryProgress(handle).catch(async () => {
+          : await queryProgress(handle).then(async (q) => withTails(q, flags.host ? [flags.host] : quietDone(q), (h) => queryHost(handle, h), withHostDetail)).catch(async () => {
               process.stderr.write('hakube: no worker answers the progress query; showing what the history records\n');
               return progressFromHistory(client, handle);
             });

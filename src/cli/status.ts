@@ -38,7 +38,8 @@ export function register(program: Command): void {
     .option('--host <host>', "one host's detail: each phase and step, attempts, errors, output tails");
   addConnectionOptions(cmd).action(async (cluster: string, flags: StatusFlags) => {
     const { connectClient } = await import('../temporal/connection');
-    const { describeDeploy, queryProgress, webUiLink } = await import('../client/deploy');
+    const { describeDeploy, queryHost, queryProgress, webUiLink } = await import('../client/deploy');
+    const { withHostDetail } = await import('../client/progress');
     const { exitCodeFor, follow } = await import('../client/follow');
     const { closedRunSummary } = await import('../client/closed');
     const { withLiveSteps } = await import('../client/live');
@@ -66,7 +67,12 @@ export function register(program: Command): void {
         return;
       }
       const detail = flags.wide || flags.host !== undefined;
-      const p = await withKubeconfig(handle, flags.watch && !detail ? await follow(handle, { client }) : await withLiveSteps(client, await queryProgress(handle)));
+      // The progress answer leaves a quiet host's output tails out; --host asks for them.
+      const current = async () => {
+        const p = await queryProgress(handle);
+        return withLiveSteps(client, flags.host === undefined ? p : withHostDetail(p, await queryHost(handle, flags.host)));
+      };
+      const p = await withKubeconfig(handle, flags.watch && !detail ? await follow(handle, { client }) : await current());
       if (!flags.watch || detail) process.stdout.write(render(p, flags) + '\n');
       process.stdout.write(renderSummary(p, link) + '\n');
       process.exitCode = exitCodeFor(p);

@@ -7,10 +7,11 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import { CliError, EXIT } from '../exit';
 import type { Cluster } from '../spec/types';
 import { TASK_QUEUE } from '../temporal/task-queue';
-import { deployWorkflowId, HAKUBE_CLUSTER, HAKUBE_PHASE, progressQuery, type Progress } from '../workflows/defs';
+import { deployWorkflowId, HAKUBE_CLUSTER, HAKUBE_PHASE, hostQuery, progressQuery, type HostDetail, type Progress } from '../workflows/defs';
 import type { DeployInput } from '../workflows/deploy';
 import type { DeployOptions } from '../workflows/proxies';
 import { acquireLock, releaseLock, runningActions } from './lock';
+import { expandProgress } from './progress';
 
 export const WEB_UI = process.env.HAKUBE_WEB_UI ?? 'http://127.0.0.1:8233';
 
@@ -92,7 +93,23 @@ export async function queryProgress(handle: WorkflowHandle, timeoutMs = 10_000):
     );
   });
   try {
-    return await Promise.race([handle.query(progressQuery), timeout]);
+    return expandProgress(await Promise.race([handle.query(progressQuery), timeout]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One host's full detail (output tails included), or undefined from a run without the `host`
+ * query (older workers, renewCerts): its progress answer then carries every host in full.
+ */
+export async function queryHost(handle: WorkflowHandle, host: string, timeoutMs = 10_000): Promise<HostDetail | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([handle.query(hostQuery, host).catch(() => undefined), timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -16,6 +16,12 @@ function keyOf(t: SshTarget): string {
 /** Long enough to span the gaps between one host's steps and phases, short enough that a 5,000-host run holds only its busy hosts' connections. */
 export const DEFAULT_IDLE_CLOSE_MS = 60_000;
 
+/**
+ * Idle connections kept at most: a 5,000-host phase at concurrency 200 would otherwise hold a
+ * connection (and its buffers) per finished host until the idle close, near a GB of worker memory.
+ */
+export const DEFAULT_MAX_IDLE = 256;
+
 export class SshPool {
   private readonly conns = new Map<string, SshConnection>();
   private sweeper?: NodeJS.Timeout;
@@ -33,11 +39,35 @@ export class SshPool {
     let conn = this.conns.get(key);
     if (!conn) {
       conn = new SshConnection(target, () => this.dial(target), this.opts);
-      this.conns.set(key, conn);
       this.sweepLater();
     }
+    // Re-inserted on every ask: the map's order is the order of last use, oldest first.
+    this.conns.delete(key);
+    this.conns.set(key, conn);
     await conn.connect();
+    this.trimIdle(conn);
     return conn;
+  }
+
+  /** Closes the least recently used idle connections past maxIdle (never `keep`, nor a bastion still carrying one). */
+  trimIdle(keep?: SshConnection): void {
+    const max = this.opts.maxIdle ?? DEFAULT_MAX_IDLE;
+    const idle = [...this.conns].filter(([, c]) => c !== keep && c.idleSince !== undefined);
+    if (idle.length <= max) return;
+    const carrying = this.carryingBastions(new Set());
+    let over = idle.length - max;
+    for (const [key, c] of idle) {
+      if (over <= 0) break;
+      if (carrying.has(c.target.host)) continue;
+      c.close();
+      this.conns.delete(key);
+      over--;
+    }
+  }
+
+  /** Bastion hosts that carry a connection which stays (one not in `leaving`). */
+  private carryingBastions(leaving: Set<SshConnection>): Set<string> {
+    return new Set([...this.conns.values()].filter((c) => !leaving.has(c) && c.target.bastion).map((c) => bastionTarget(c.target, c.target.bastion!).host));
   }
 
   /** Closes and forgets connections idle past idleCloseMs; bastions only once nothing tunnels through them. */
@@ -46,7 +76,7 @@ export class SshPool {
     const idle = [...this.conns].filter(([, c]) => c.idleSince !== undefined && now - c.idleSince >= idleMs);
     const idleSet = new Set(idle.map(([, c]) => c));
     // A bastion stays while a connection it carries stays.
-    const carrying = new Set([...this.conns.values()].filter((c) => !idleSet.has(c) && c.target.bastion).map((c) => bastionTarget(c.target, c.target.bastion!).host));
+    const carrying = this.carryingBastions(idleSet);
     for (const [key, c] of idle) {
       if (carrying.has(c.target.host)) continue;
       c.close();

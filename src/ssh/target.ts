@@ -50,6 +50,8 @@ export interface SshOptions {
   detachedDir?: string;
   /** A pooled connection unused this long is closed (default 60 s; 0 keeps them open). */
   idleCloseMs?: number;
+  /** At most this many idle connections are kept; past it the least recently used close (default 256). */
+  maxIdle?: number;
   /**
    * The byte stream a direct (non-bastion) connection runs SSH over, instead of TCP to
    * address:port. SSH itself (handshake, host key check, auth) is unchanged on top of it.

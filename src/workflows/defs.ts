@@ -103,7 +103,19 @@ export interface DeployResult {
   skipped: string[];
 }
 
+/** One host's full record in every phase it takes part in (steps with their output tails). */
+export interface HostDetail {
+  host: string;
+  phases: Array<{ phase: PhaseName; progress: HostProgress }>;
+}
+
+/**
+ * The run's progress in its compact wire form (workflows/compact.ts): the declared type is the
+ * full record the client sees once src/client/progress.ts has expanded it.
+ */
 export const progressQuery = defineQuery<Progress>('progress');
+/** One host's full detail: `status --host` and `logs --host` (the progress query leaves quiet hosts' tails out). */
+export const hostQuery = defineQuery<HostDetail, [host: string]>('host');
 /** admin.conf once fetched, apart from `progress` so that progress stays readable in the Web UI. */
 export const kubeconfigQuery = defineQuery<Kubeconfig | undefined>('kubeconfig');
 /** Try the failed hosts again (only while waiting). */

@@ -15,6 +15,8 @@ import {
   HAKUBE_PHASE,
   kubeconfigQuery,
   progressQuery,
+  hostQuery,
+  type HostDetail,
   retryUpdate,
   skipUpdate,
   type DeployMemo,
@@ -30,6 +32,7 @@ import { joinMaster, joinWorker, type JoinOutcome } from './join';
 import { renewMaster } from './renew-master';
 import { AbortRequested, CredentialsUnavailable, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerChange, type RunnerEffects } from './runner';
 import { SpecStore } from './spec-ref';
+import { compactProgress } from './compact';
 import { GROUP_HOSTS, GROUPS_PATCH, hostGroup } from './group';
 import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summariesFor, summaryFor } from './state';
 
@@ -364,7 +367,12 @@ export class ActionRun implements RunnerEffects {
 
   private installHandlers(): void {
     const p = this.progress;
-    setHandler(progressQuery, () => p);
+    // Compacted per answer: queries are not in history, so replay is unaffected.
+    setHandler(progressQuery, () => compactProgress(p) as unknown as Progress);
+    setHandler(hostQuery, (host: string): HostDetail => ({
+      host,
+      phases: p.phases.flatMap((ph) => ph.hosts.filter((h) => h.host === host).map((h) => ({ phase: ph.name, progress: h }))),
+    }));
     setHandler(kubeconfigQuery, () => this.kubeconfig);
     setHandler(
       retryUpdate,

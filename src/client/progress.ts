@@ -1,0 +1,54 @@
+/**
+ * The one place the progress query's compact wire form (workflows/compact.ts) becomes the full
+ * Progress record again, and where the `host` query's full detail of one host is folded in.
+ * Answers from runs without compaction (older workers, renewCerts) pass through unchanged.
+ */
+import type { HostDetail, HostProgress, Progress } from '../workflows/defs';
+import type { ProgressWire } from '../workflows/compact';
+
+export function expandProgress(wire: ProgressWire | Progress): Progress {
+  const w = wire as ProgressWire;
+  const names = w.hostNames;
+  if (!names) return wire as Progress;
+  const { hostNames: _names, ...rest } = w;
+  void _names;
+  const phases = w.phases.map(({ compact, ...ph }) => {
+    if (!compact) return ph;
+    const hosts: HostProgress[] = new Array<HostProgress>(compact.order.length);
+    compact.full.forEach((pos, i) => (hosts[pos] = ph.hosts[i]));
+    const base = ph.startedAt ?? 0;
+    for (const g of compact.groups) {
+      g.at.forEach((pos, i) => {
+        const host = names[compact.order[pos]];
+        const prefix = `${ph.name}/${host}/`;
+        const h: HostProgress = {
+          host,
+          status: g.status,
+          attempts: g.attempts,
+          steps: g.steps.map(([rel, id, title, status, attempts]) => ({ id: rel ? prefix + id : id, title, status, attempts })),
+        };
+        if (g.workflowId !== undefined) h.workflowId = typeof g.workflowId === 'string' ? g.workflowId : g.workflowId[0] + host + g.workflowId[1];
+        const start = g.t?.[2 * i];
+        const end = g.t?.[2 * i + 1];
+        if (start !== undefined && start !== null) h.startedAt = start + base;
+        if (end !== undefined && end !== null) h.endedAt = end + base;
+        hosts[pos] = h;
+      });
+    }
+    return { ...ph, hosts };
+  });
+  return { ...rest, phases } as Progress;
+}
+
+/** Progress with one host's entries replaced by its full detail (steps with their output tails). */
+export function withHostDetail(p: Progress, detail: HostDetail | undefined): Progress {
+  if (!detail) return p;
+  const byPhase = new Map(detail.phases.map((d) => [d.phase, d.progress]));
+  return {
+    ...p,
+    phases: p.phases.map((ph) => {
+      const full = byPhase.get(ph.name);
+      return full ? { ...ph, hosts: ph.hosts.map((h) => (h.host === detail.host ? full : h)) } : ph;
+    }),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The progress query's wire form. At thousands of hosts one object per host and step passes
+ * the 1 MB the query may answer with, though nearly every host says the same thing ("pending",
+ * or "done, nothing to report"). Those hosts travel as groups of host positions sharing one step
+ * template; a host worth a look (running, failed, compensated, skipped, or with any error) keeps
+ * its full record. Output tails of the grouped done hosts stay behind: the `host` query has them.
+ * Pure (workflow and client import it); src/client/progress.ts expands it back.
+ */
+import type { HostProgress, PhaseProgress, Progress, StepStatus } from './defs';
+
+/** One step of a group's template: its id relative to `<phase>/<host>/` (or whole), title, status, attempts. */
+export type StepTemplate = [rel: 0 | 1, id: string, title: string, status: StepStatus, attempts: number];
+
+export interface HostGroup {
+  status: 'pending' | 'done';
+  attempts: number;
+  /** The hosts' workflow id: whole, or split around `/<host>/` (each join child has its own). */
+  workflowId?: string | [before: string, after: string];
+  steps: StepTemplate[];
+  /** Positions of the group's hosts in the phase's host order. */
+  at: number[];
+  /** Done groups, per host: start and end, in ms after the phase's start (null for none). */
+  t?: Array<number | null>;
+}
+
+export interface CompactPhase {
+  /** The phase's hosts in order, as indices into ProgressWire.hostNames. */
+  order: number[];
+  /** Position of each full record of `hosts`. */
+  full: number[];
+  groups: HostGroup[];
+}
+
+export type WirePhase = PhaseProgress & { compact?: CompactPhase };
+export type ProgressWire = Omit<Progress, 'phases'> & { hostNames?: string[]; phases: WirePhase[] };
+
+const QUIET_STEP = new Set<StepStatus>(['done', 'already']);
+
+function quiet(h: HostProgress): boolean {
+  if (h.lastError !== undefined) return false;
+  if (h.status === 'pending') return h.attempts === 0 && h.startedAt === undefined && h.endedAt === undefined && h.workflowId === undefined && h.steps.every((s) => s.status === 'pending' && s.lastError === undefined && !s.tail && s.attempts === 0);
+  if (h.status === 'done') return h.steps.every((s) => QUIET_STEP.has(s.status) && s.lastError === undefined);
+  return false;
+}
+
+function workflowTemplate(h: HostProgress): HostGroup['workflowId'] {
+  const id = h.workflowId;
+  if (id === undefined) return undefined;
+  const at = id.indexOf(`/${h.host}/`);
+  return at < 0 ? id : [id.slice(0, at + 1), id.slice(at + 1 + h.host.length)];
+}
+
+function template(phase: string, h: HostProgress): StepTemplate[] {
+  const prefix = `${phase}/${h.host}/`;
+  return h.steps.map((s) => (s.id.startsWith(prefix) ? [1, s.id.slice(prefix.length), s.title, s.status, s.attempts] : [0, s.id, s.title, s.status, s.attempts]));
+}
+
+export function compactProgress(p: Progress): ProgressWire {
+  const index = new Map<string, number>();
+  const hostNames: string[] = [];
+  const id = (host: string): number => {
+    let i = index.get(host);
+    if (i === undefined) index.set(host, (i = hostNames.push(host) - 1));
+    return i;
+  };
+  const phases = p.phases.map((ph): WirePhase => {
+    const full: HostProgress[] = [];
+    const compact: CompactPhase = { order: [], full: [], groups: [] };
+    const groups = new Map<string, HostGroup>();
+    const base = ph.startedAt ?? 0;
+    ph.hosts.forEach((h, pos) => {
+      compact.order.push(id(h.host));
+      if (!quiet(h)) {
+        full.push(h);
+        compact.full.push(pos);
+        return;
+      }
+      const steps = template(ph.name, h);
+      const wf = workflowTemplate(h);
+      const key = JSON.stringify([h.status, h.attempts, wf ?? null, steps]);
+      let g = groups.get(key);
+      if (!g) {
+        g = { status: h.status as HostGroup['status'], attempts: h.attempts, ...(wf !== undefined ? { workflowId: wf } : {}), steps, at: [] };
+        groups.set(key, g);
+        compact.groups.push(g);
+      }
+      g.at.push(pos);
+      if (g.status === 'done') {
+        g.t ??= [];
+        g.t.push(h.startedAt === undefined ? null : h.startedAt - base, h.endedAt === undefined ? null : h.endedAt - base);
+      }
+    });
+    return { ...ph, hosts: full, compact };
+  });
+  return { ...p, hostNames, phases };
+}
