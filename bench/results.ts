@@ -44,7 +44,8 @@ export function recordResults(source: string, figures: Record<string, Figure>, g
   const prev = existsSync(JSON_FILE) ? (JSON.parse(readFileSync(JSON_FILE, 'utf8')) as { targets?: Record<string, Figure>; growth?: GrowthRow[] }) : {};
   const date = new Date().toISOString();
   const targets: Record<string, Figure> = { ...(prev.targets ?? {}) };
-  for (const [k, f] of Object.entries(figures)) targets[k] = { ...f, source, date };
+  // Not measured by this run (null) keeps what an earlier run measured, with that run's date.
+  for (const [k, f] of Object.entries(figures)) if (f.value !== null || targets[k]?.value == null) targets[k] = { ...f, source, date };
   const rows = [...(prev.growth ?? []).filter((r) => !growth.some((g) => g.hosts === r.hosts && g.kind === r.kind)), ...growth].sort((a, b) => a.kind.localeCompare(b.kind) || a.hosts - b.hosts);
   const out = { date, machine: machine(), ...Object.fromEntries(Object.entries(targets).map(([k, f]) => [k, f.value])), targets, growth: rows };
   writeFileSync(JSON_FILE, `${JSON.stringify(out, null, 2)}\n`);
