@@ -15,13 +15,11 @@
  * ahead of its stacked etcd, 21 VIP probes failed (4.7 s): an apiserver answering without its
  * etcd is not a refused connection haproxy can redispatch.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
-import { loadSpec } from '../src/spec/load';
 import { startDeploy } from '../src/client/deploy';
 import { startRenew } from '../src/client/certs';
 import type { DeployResult } from '../src/workflows/defs';
-import { deployBed, resultUnlessWaiting } from '../test/e2e/deploy-support';
+import { resultUnlessWaiting } from '../test/e2e/deploy-support';
+import { shortCertsBed } from '../test/helpers/short-certs-bed';
 
 const PROBE = `url=$1; stop=$2
 while [ ! -f "$stop" ]; do
@@ -51,13 +49,9 @@ function longestOutage(lines: string[]): { longestMs: number; failures: number }
 }
 
 async function main(): Promise<void> {
-  const bed = await deployBed('ha-vip', 'cbench');
+  const bed = await shortCertsBed('ha-vip', 'cbench');
   try {
     const { server, ex, worker } = bed;
-    const doc = parse(readFileSync(ex.specPath, 'utf8')) as { spec: Record<string, unknown> };
-    doc.spec.certificates = { validityPeriod: '2h' };
-    writeFileSync(ex.specPath, stringify(doc));
-    ex.spec = loadSpec(ex.specPath);
     const cluster = ex.spec.metadata.name;
     const vip = `${ex.spec.spec.loadBalancer.vip}:${ex.spec.spec.loadBalancer.port}`;
     await worker.runUntil(async () => {

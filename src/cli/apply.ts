@@ -1,7 +1,6 @@
 /** `hakube apply -f cluster.yaml`: run the difference between the last applied spec and this one. */
 import type { Command } from 'commander';
 import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
-import { EXIT } from './exit';
 
 interface ApplyFlags extends ConnectionFlags {
   file: string;
@@ -17,22 +16,15 @@ export function register(program: Command): void {
   addConnectionOptions(cmd).action(async (flags: ApplyFlags) => {
     const { connectClient } = await import('../temporal/connection');
     const { loadSpec } = await import('../spec/load');
-    const { webUiLink } = await import('../client/deploy');
+    const { followRun } = await import('./follow-run');
     const { previewApply, startApply } = await import('../client/apply');
-    const { exitCodeFor, follow } = await import('../client/follow');
-    const { renderSummary } = await import('../client/summary');
     const spec = loadSpec(flags.file);
     const client = await connectClient(flags);
     try {
       const preview = await previewApply(client, spec);
       process.stdout.write(preview.text);
       const handle = await startApply(client, spec, preview);
-      const link = webUiLink(handle.workflowId, client.options.namespace);
-      process.stdout.write(`applying ${spec.metadata.name}: ${handle.workflowId}\nWeb UI: ${link}\n`);
-      const p = await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client });
-      process.stdout.write(renderSummary(p, link) + '\n');
-      process.exitCode = exitCodeFor(p);
-      if (p.state === 'running') process.exitCode = EXIT.FAILED;
+      await followRun(client, handle, { what: `applying ${spec.metadata.name}`, plain: flags.plain });
     } finally {
       await client.connection.close();
     }

@@ -68,19 +68,11 @@ export function register(program: Command): void {
     const limit = await threshold(flags.renewBefore);
     const { connectClient } = await import('../temporal/connection');
     const { startRenew } = await import('../client/certs');
-    const { webUiLink } = await import('../client/deploy');
-    const { exitCodeFor, follow } = await import('../client/follow');
-    const { renderSummary } = await import('../client/summary');
-    const { withKubeconfig } = await import('../client/kubeconfig');
+    const { followRun } = await import('./follow-run');
     const client = await connectClient(flags);
     try {
       const handle = await startRenew(client, cluster, { renewBeforeSeconds: limit, force: !!flags.force });
-      const link = webUiLink(handle.workflowId, client.options.namespace);
-      process.stdout.write(`renewing certificates of ${cluster}: ${handle.workflowId}\nWeb UI: ${link}\n`);
-      const p = await withKubeconfig(handle, await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client }));
-      process.stdout.write(renderSummary(p, link) + '\n');
-      process.exitCode = exitCodeFor(p);
-      if (p.state === 'running') process.exitCode = EXIT.FAILED;
+      await followRun(client, handle, { what: `renewing certificates of ${cluster}`, plain: flags.plain, kubeconfig: true });
     } finally {
       await client.connection.close();
     }

@@ -1,7 +1,6 @@
 /** `hakube deploy -f cluster.yaml [--detach]`: validate, start the cluster's run, follow it. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { addConnectionOptions, type ConnectionFlags } from '../temporal/connection-flags';
-import { EXIT } from './exit';
 
 interface DeployFlags extends ConnectionFlags {
   file: string;
@@ -27,24 +26,18 @@ export function register(program: Command): void {
   addConnectionOptions(cmd).action(async (flags: DeployFlags) => {
     const { connectClient } = await import('../temporal/connection');
     const { loadSpec } = await import('../spec/load');
-    const { startDeploy, webUiLink } = await import('../client/deploy');
-    const { exitCodeFor, follow } = await import('../client/follow');
-    const { renderSummary } = await import('../client/summary');
-    const { withKubeconfig } = await import('../client/kubeconfig');
+    const { startDeploy } = await import('../client/deploy');
+    const { followRun } = await import('./follow-run');
     const spec = loadSpec(flags.file);
     const client = await connectClient(flags);
     try {
       const handle = await startDeploy(client, spec, flags.attempts ? { hostAttempts: flags.attempts } : undefined);
-      const link = webUiLink(handle.workflowId, client.options.namespace);
-      process.stdout.write(`deploying ${spec.metadata.name}: ${handle.workflowId}\nWeb UI: ${link}\n`);
-      if (flags.detach) {
-        process.stdout.write(`follow it with: hakube status ${spec.metadata.name} --watch\n`);
-        return;
-      }
-      const p = await withKubeconfig(handle, await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client }));
-      process.stdout.write(renderSummary(p, link) + '\n');
-      process.exitCode = exitCodeFor(p);
-      if (p.state === 'running') process.exitCode = EXIT.FAILED;
+      await followRun(client, handle, {
+        what: `deploying ${spec.metadata.name}`,
+        plain: flags.plain,
+        kubeconfig: true,
+        ...(flags.detach ? { detach: { cluster: spec.metadata.name } } : {}),
+      });
     } finally {
       await client.connection.close();
     }

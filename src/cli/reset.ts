@@ -35,21 +35,14 @@ export function register(program: Command): void {
   addConnectionOptions(cmd).action(async (flags: ResetFlags) => {
     const { connectClient } = await import('../temporal/connection');
     const { loadSpec } = await import('../spec/load');
-    const { webUiLink } = await import('../client/deploy');
+    const { followRun } = await import('./follow-run');
     const { startReset } = await import('../client/reset');
-    const { exitCodeFor, follow } = await import('../client/follow');
-    const { renderSummary } = await import('../client/summary');
     const spec = loadSpec(flags.file);
     if (!flags.yes) await confirm(spec.metadata.name, !!flags.wipeEtcd);
     const client = await connectClient(flags);
     try {
       const handle = await startReset(client, spec, !!flags.wipeEtcd);
-      const link = webUiLink(handle.workflowId, client.options.namespace);
-      process.stdout.write(`resetting ${spec.metadata.name}: ${handle.workflowId}\nWeb UI: ${link}\n`);
-      const p = await follow(handle, { stopOnWaiting: true, tty: flags.plain ? false : undefined, client });
-      process.stdout.write(renderSummary(p, link) + '\n');
-      process.exitCode = exitCodeFor(p);
-      if (p.state === 'running') process.exitCode = EXIT.FAILED;
+      await followRun(client, handle, { what: `resetting ${spec.metadata.name}`, plain: flags.plain });
     } finally {
       await client.connection.close();
     }

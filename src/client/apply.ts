@@ -2,22 +2,20 @@
  * Client side of apply: the last applied spec from Temporal, the difference (refused before any
  * host is touched), the cluster's lock, and the apply run.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { CliError, EXIT } from '../exit';
 import { buildApplyPlan } from '../plan/actions';
 import { buildPlan } from '../plan/build';
 import { changedFiles, diffSpecs, diffText, type SpecDiff } from '../plan/diff';
 import type { Plan } from '../plan/types';
 import type { Cluster } from '../spec/types';
-import { TASK_QUEUE } from '../temporal/task-queue';
-import { HAKUBE_CLUSTER, HAKUBE_PHASE } from '../workflows/defs';
 import type { ApplyInput } from '../workflows/apply';
 import type { DeployOptions } from '../workflows/proxies';
 import { diffAgainstCluster, driftText, type ClusterDrift } from '../plan/observed';
 import { lastAppliedSpec } from './applied';
 import { readLiveCluster } from './observe';
 import { withAbsolutePaths } from './deploy';
-import { actionWorkflowId, acquireLock, releaseLock } from './lock';
+import { startAction } from './start-action';
 
 export interface ApplyPreview {
   previous: Cluster;
@@ -52,25 +50,6 @@ export function assertApplicable(p: ApplyPreview): void {
 export async function startApply(client: Client, spec: Cluster, p: ApplyPreview, options?: DeployOptions): Promise<WorkflowHandle> {
   assertApplicable(p);
   const cluster = spec.metadata.name;
-  const workflowId = actionWorkflowId(cluster, 'apply');
-  await acquireLock(client, cluster, 'apply', workflowId);
   const input: ApplyInput = { spec: withAbsolutePaths(spec), previous: p.previous, options };
-  try {
-    return await client.workflow.start('applyCluster', {
-      taskQueue: TASK_QUEUE,
-      workflowId,
-      args: [input],
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      typedSearchAttributes: [
-        { key: HAKUBE_CLUSTER, value: cluster },
-        { key: HAKUBE_PHASE, value: 'start' },
-      ],
-      staticSummary: `apply ${cluster}`,
-    });
-  } catch (err) {
-    await releaseLock(client, cluster);
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`an apply of ${cluster} is already running (${workflowId})`, EXIT.BAD_INPUT);
-    throw err;
-  }
+  return startAction(client, cluster, 'apply', { input, summary: `apply ${cluster}`, alreadyRunning: (id) => `an apply of ${cluster} is already running (${id})` });
 }

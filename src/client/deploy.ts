@@ -3,15 +3,15 @@
  * an existing run, and read its progress without hanging when no worker answers queries.
  */
 import * as path from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { CliError, EXIT } from '../exit';
 import type { Cluster } from '../spec/types';
-import { TASK_QUEUE } from '../temporal/task-queue';
-import { deployWorkflowId, HAKUBE_CLUSTER, HAKUBE_PHASE, hostQuery, progressQuery, type HostDetail, type Progress } from '../workflows/defs';
+import { deployWorkflowId, hostQuery, progressQuery, type HostDetail, type Progress } from '../workflows/defs';
 import type { DeployInput } from '../workflows/deploy';
 import type { DeployOptions } from '../workflows/proxies';
-import { acquireLock, releaseLock, runningActions } from './lock';
+import { runningActions } from './lock';
 import { expandProgress } from './progress';
+import { startAction } from './start-action';
 
 export const WEB_UI = process.env.HAKUBE_WEB_UI ?? 'http://127.0.0.1:8233';
 
@@ -32,33 +32,13 @@ export function withAbsolutePaths(spec: Cluster, base = process.cwd()): Cluster 
 
 export async function startDeploy(client: Client, spec: Cluster, options?: DeployOptions): Promise<WorkflowHandle> {
   const cluster = spec.metadata.name;
-  const workflowId = deployWorkflowId(cluster);
   const input: DeployInput = { spec: withAbsolutePaths(spec), options };
-  await acquireLock(client, cluster, 'deploy', workflowId);
-  try {
-    return await client.workflow.start('deployCluster', {
-      taskQueue: TASK_QUEUE,
-      workflowId,
-      args: [input],
-      // One run per cluster at a time (the lock across operators); a finished run may be redone.
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      typedSearchAttributes: [
-        { key: HAKUBE_CLUSTER, value: cluster },
-        { key: HAKUBE_PHASE, value: 'start' },
-      ],
-      staticSummary: `deploy ${cluster}`,
-    });
-  } catch (err) {
-    await releaseLock(client, cluster);
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new CliError(
-        `a deploy of ${cluster} is already running (${workflowId}); follow it with \`hakube status ${cluster} --watch\` or stop it with \`hakube abort ${cluster}\``,
-        EXIT.BAD_INPUT,
-      );
-    }
-    throw err;
-  }
+  return startAction(client, cluster, 'deploy', {
+    input,
+    summary: `deploy ${cluster}`,
+    alreadyRunning: (id) =>
+      `a deploy of ${cluster} is already running (${id}); follow it with \`hakube status ${cluster} --watch\` or stop it with \`hakube abort ${cluster}\``,
+  });
 }
 
 export function deployHandle(client: Client, cluster: string): WorkflowHandle {

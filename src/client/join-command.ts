@@ -8,7 +8,7 @@ import { controlPlaneEndpoint } from '../spec/topology';
 import { reveal } from '../temporal/secret';
 import { TASK_QUEUE } from '../temporal/task-queue';
 import type { JoinCredentials } from '../activities/types';
-import { HAKUBE_CLUSTER, HAKUBE_PHASE } from '../workflows/defs';
+import { clusterAttributes } from './start-action';
 import type { JoinCommandInput } from '../workflows/join-command';
 import { lastAppliedSpec } from './applied';
 
@@ -21,10 +21,7 @@ export async function joinCommandLine(client: Client, cluster: string, controlPl
     args: [input],
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    typedSearchAttributes: [
-      { key: HAKUBE_CLUSTER, value: cluster },
-      { key: HAKUBE_PHASE, value: 'join-command' },
-    ],
+    typedSearchAttributes: clusterAttributes(cluster, 'join-command'),
     staticSummary: `join-command ${cluster}${controlPlane ? ' --control-plane' : ''}`,
   });
   if (!got.joinToken || !got.caCertHash) throw new Error(`master0 of ${cluster} returned no token`);

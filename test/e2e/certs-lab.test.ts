@@ -17,8 +17,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { loadSpec } from '../../src/spec/load';
 import { progressQuery, type Progress } from '../../src/workflows/defs';
 import { startDeploy } from '../../src/client/deploy';
 import { renewInput } from '../../src/client/certs';
@@ -26,18 +24,15 @@ import { scheduleId, triggerSchedule, upsertSchedule, scheduleSpec } from '../..
 import { parseKubeadmExpiration, type CertRow } from '../../src/certs/expiry';
 import { RESTART_LOG } from '../../src/render/certs';
 import { kubeconfigCertExpiry, kubeconfigPath } from '../../src/client/kubeconfig';
-import { hakube, resultUnlessWaiting, type DeployBed, deployBed } from './deploy-support';
+import { hakube, resultUnlessWaiting, type DeployBed } from './deploy-support';
+import { shortCertsBed } from '../helpers/short-certs-bed';
 
 let bed: DeployBed | undefined;
 const MASTERS = ['m1', 'm2', 'm3'];
 
 before(async () => {
-  bed = await deployBed('ha-vip', 'crt');
   // 2 h certificates: everything is inside a 3 h threshold from the start.
-  const doc = parse(readFileSync(bed.ex.specPath, 'utf8')) as { spec: Record<string, unknown> };
-  doc.spec.certificates = { validityPeriod: '2h' };
-  writeFileSync(bed.ex.specPath, stringify(doc));
-  bed.ex.spec = loadSpec(bed.ex.specPath);
+  bed = await shortCertsBed('ha-vip', 'crt');
 });
 after(async () => {
   await bed?.close();

@@ -7,33 +7,21 @@
  * joins), and the cluster has what init's later phases make (cluster-info, kubeadm-config) and
  * verifies.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { startLab, type TestLab } from '../helpers/lab';
 import { startTestServer, type TestServer } from '../helpers/temporal';
 import { loadSpec } from '../../src/spec/load';
 import { startDeploy } from '../../src/client/deploy';
 import { progressQuery, retryUpdate, type Progress } from '../../src/workflows/defs';
-import { cliEnv, commandLog, count, dropKubeconfig, ROOT } from './deploy-support';
+import { commandLog, count, dropKubeconfig, workerProcess } from './deploy-support';
 
 let server: TestServer;
 let lab: TestLab;
 const workers: ChildProcess[] = [];
 
-function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/hakube.js'), 'worker'], { env: cliEnv(server), stdio: ['ignore', 'ignore', 'pipe'] });
-  workers.push(child);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('polling task queue')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${err}`)));
-  });
-}
+const startWorkerProcess = () => workerProcess(server, workers);
 
 async function kill(w: ChildProcess): Promise<void> {
   w.kill('SIGKILL');

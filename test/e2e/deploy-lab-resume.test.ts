@@ -5,34 +5,22 @@
  * so the hosts' own command logs show `kubeadm join` ran once on m2, `kubeadm init` once on
  * m1, and no command of a phase finished before the kill ran again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { startLab, type TestLab } from '../helpers/lab';
 import { startTestServer, type TestServer } from '../helpers/temporal';
 import { loadSpec } from '../../src/spec/load';
 import { startDeploy } from '../../src/client/deploy';
 import { progressQuery } from '../../src/workflows/defs';
-import { cliEnv, commandLog, count, dropKubeconfig, ROOT } from './deploy-support';
+import { commandLog, count, dropKubeconfig, workerProcess } from './deploy-support';
 
 let server: TestServer;
 let lab: TestLab;
 const workers: ChildProcess[] = [];
 const INSTALL_KUBECONFIG = 'install -m 0600 /etc/kubernetes/admin.conf /root/.kube/config';
 
-function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/hakube.js'), 'worker'], { env: cliEnv(server), stdio: ['ignore', 'ignore', 'pipe'] });
-  workers.push(child);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('polling task queue')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${err}`)));
-  });
-}
+const startWorkerProcess = () => workerProcess(server, workers);
 
 before(async () => {
   server = await startTestServer();

@@ -3,33 +3,15 @@
  * history when no worker answers the query, and a terminated run's without asking at all;
  * `hakube list` says a terminated run was terminated, not "waiting" as its memo last said.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import type { Worker } from '@temporalio/worker';
-import { bundleOnce, startTestServer, type TestServer } from '../helpers/temporal';
-import { loadSpec } from '../../src/spec/load';
-import { buildPlan } from '../../src/plan/build';
-import { FakeHosts, TOKEN } from './deploy-fakes';
-import { hakube, WORKFLOWS } from './deploy-support';
+import { TOKEN } from './deploy-fakes';
+import { hakube } from './deploy-support';
+import { fakeDeployBed } from './fake-deploy-bed';
 
 const SPEC = path.join(__dirname, '../../examples/ha-vip.yaml');
-let server: TestServer;
-let worker: Worker;
-let running: Promise<void>;
-
-before(async () => {
-  server = await startTestServer();
-  const hosts = new FakeHosts(buildPlan(loadSpec(SPEC)));
-  hosts.fail.set('join-workers/w2', Infinity);
-  worker = await server.worker({ workflowBundle: await bundleOnce(WORKFLOWS), activities: hosts.activities() });
-  running = worker.run();
-});
-after(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await running;
-  await server?.stop();
-});
+const bed = fakeDeployBed(SPEC, 'join-workers/w2');
 
 function assertStepLogs(stdout: string): void {
   assert.match(stdout, /^=== prep\/m1\/packages {2}install missing packages .*\[done, 1 attempt\]\nran prep\/m1\/packages$/m);
@@ -39,31 +21,30 @@ function assertStepLogs(stdout: string): void {
 }
 
 test('logs and list of a waiting run, then a terminated one, with no worker', async () => {
-  const deploy = await hakube(server, ['deploy', '-f', SPEC]);
+  const deploy = await hakube(bed.server, ['deploy', '-f', SPEC]);
   assert.equal(deploy.code, 3, deploy.stderr);
-  worker.shutdown();
-  await running;
+  await bed.stopWorker();
 
-  const waiting = await hakube(server, ['logs', 'ha-vip']);
+  const waiting = await hakube(bed.server, ['logs', 'ha-vip']);
   assert.equal(waiting.code, 0, waiting.stderr);
   assert.equal(waiting.stderr, 'hakube: no worker answers the progress query; showing what the history records\n');
   assertStepLogs(waiting.stdout);
-  const one = await hakube(server, ['logs', 'ha-vip', '--host', 'w1']);
+  const one = await hakube(bed.server, ['logs', 'ha-vip', '--host', 'w1']);
   assert.equal(one.code, 0, one.stderr);
   assert.match(one.stdout, /^=== prep\/w1\/packages /m);
   assert.doesNotMatch(one.stdout, /prep\/m1\//);
 
-  const before = await hakube(server, ['list']);
+  const before = await hakube(bed.server, ['list']);
   assert.match(before.stdout, /^ha-vip\s+running\s+waiting \(join-workers: w2\)\s+join-workers\s/m);
-  await server.client.workflow.getHandle('hakube/ha-vip/deploy').terminate('operator gave up');
+  await bed.server.client.workflow.getHandle('hakube/ha-vip/deploy').terminate('operator gave up');
 
-  const list = await hakube(server, ['list']);
+  const list = await hakube(bed.server, ['list']);
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, /^ha-vip\s+terminated\s+terminated\s+join-workers\s/m);
   assert.doesNotMatch(list.stdout, /waiting/);
 
   const t0 = Date.now();
-  const ended = await hakube(server, ['logs', 'ha-vip']);
+  const ended = await hakube(bed.server, ['logs', 'ha-vip']);
   assert.equal(ended.code, 0, ended.stderr);
   assert.equal(ended.stderr, '', 'a finished run is read from its history without asking for a worker');
   assertStepLogs(ended.stdout);

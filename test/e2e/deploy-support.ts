@@ -3,7 +3,7 @@
  * free lab subnet under a unique name, a worker with the real activities, the CLI as a
  * subprocess against the test server, and the hosts' own command logs.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -102,6 +102,23 @@ export interface CliRun {
 
 export function hakube(server: TestServer, args: string[], timeoutMs = 600_000): Promise<CliRun> {
   return hakubeRaw(args, cliEnv(server), timeoutMs);
+}
+
+/**
+ * `hakube worker` as its own process (so a test can SIGKILL it), resolved once it polls;
+ * pushed onto `started` for the test's clean-up.
+ */
+export function workerProcess(server: TestServer, started: ChildProcess[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/hakube.js'), 'worker'], { env: cliEnv(server), stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(child);
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('polling task queue')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${err}`)));
+  });
 }
 
 /** `node bin/hakube.js ...` from the project root with exactly this environment. */

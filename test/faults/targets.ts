@@ -74,24 +74,28 @@ export const TARGETS: Record<Example, Partial<Record<PhaseName, Target>>> = {
  * `npm test`'s subset: one deploy per example, one fault per phase, every fault and every phase
  * at least once over the two (a Latin-square-like cover). The hang, the slowest fault, runs once.
  */
-export const SUBSET: Record<Example, Injection[]> = {
-  'ha-local-proxy': [
-    { phase: 'prep', fault: 'ssh-cut' },
-    { phase: 'etcd', fault: 'fail-once' },
-    { phase: 'lb', fault: 'hang' },
-    { phase: 'init', fault: 'worker-kill' },
-    { phase: 'join-masters', fault: 'fail-always' },
-    { phase: 'join-workers', fault: 'server-restart' },
-    { phase: 'verify', fault: 'fail-once' },
-    { phase: 'cleanup', fault: 'fail-always' },
-  ],
-  'ha-vip': [
-    { phase: 'prep', fault: 'fail-once' },
-    { phase: 'lb', fault: 'fail-always' },
-    { phase: 'init', fault: 'server-restart' },
-    { phase: 'join-masters', fault: 'ssh-cut' },
-    { phase: 'join-workers', fault: 'fail-always' },
-    { phase: 'verify', fault: 'worker-kill' },
-    { phase: 'cleanup', fault: 'fail-once' },
-  ],
+const COVER: Record<Example, Partial<Record<PhaseName, Fault>>> = {
+  'ha-local-proxy': {
+    prep: 'ssh-cut',
+    etcd: 'fail-once',
+    lb: 'hang',
+    init: 'worker-kill',
+    'join-masters': 'fail-always',
+    'join-workers': 'server-restart',
+    verify: 'fail-once',
+    cleanup: 'fail-always',
+  },
+  'ha-vip': {
+    prep: 'fail-once',
+    lb: 'fail-always',
+    init: 'server-restart',
+    'join-masters': 'ssh-cut',
+    'join-workers': 'fail-always',
+    verify: 'worker-kill',
+    cleanup: 'fail-once',
+  },
 };
+
+export const SUBSET = Object.fromEntries(
+  Object.entries(COVER).map(([example, byPhase]) => [example, Object.entries(byPhase).map(([phase, fault]) => ({ phase, fault }) as Injection)]),
+) as Record<Example, Injection[]>;

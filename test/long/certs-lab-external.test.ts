@@ -11,23 +11,17 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
-import { loadSpec } from '../../src/spec/load';
 import { progressQuery } from '../../src/workflows/defs';
 import { startDeploy } from '../../src/client/deploy';
 import { RESTART_LOG } from '../../src/render/certs';
-import { hakube, resultUnlessWaiting, type DeployBed, deployBed } from '../e2e/deploy-support';
+import { hakube, resultUnlessWaiting, type DeployBed } from '../e2e/deploy-support';
+import { shortCertsBed } from '../helpers/short-certs-bed';
 
 let bed: DeployBed | undefined;
 const MEMBERS = ['k1', 'k2', 'k3'];
 
 before(async () => {
-  bed = await deployBed('ha-local-proxy', 'cre');
-  const doc = parse(readFileSync(bed.ex.specPath, 'utf8')) as { spec: Record<string, unknown> };
-  doc.spec.certificates = { validityPeriod: '2h' };
-  writeFileSync(bed.ex.specPath, stringify(doc));
-  bed.ex.spec = loadSpec(bed.ex.specPath);
+  bed = await shortCertsBed('ha-local-proxy', 'cre');
 });
 after(async () => {
   await bed?.close();
