@@ -8,6 +8,19 @@
  */
 import type { HostProgress, PhaseProgress, Progress, StepStatus } from './defs';
 
+/**
+ * Runs with more hosts than this answer compact. Below it the full record stays well under the
+ * limit (about 1.6 KB a host), and every reader, the Web UI's query tab and scripts included,
+ * gets each host's record with its tails without a second query.
+ */
+export const COMPACT_ABOVE_HOSTS = 200;
+
+/** What the progress query answers: the full record for small runs, the compact form for large ones. */
+export function progressAnswer(p: Progress): Progress | ProgressWire {
+  const hosts = p.phases.reduce((n, ph) => Math.max(n, ph.hosts.length), 0);
+  return hosts > COMPACT_ABOVE_HOSTS ? compactProgress(p) : p;
+}
+
 /** One step of a group's template: its id relative to `<phase>/<host>/` (or whole), title, status, attempts. */
 export type StepTemplate = [rel: 0 | 1, id: string, title: string, status: StepStatus, attempts: number];
 

@@ -110,8 +110,9 @@ export interface HostDetail {
 }
 
 /**
- * The run's progress in its compact wire form (workflows/compact.ts): the declared type is the
- * full record the client sees once src/client/progress.ts has expanded it.
+ * The run's progress; above COMPACT_ABOVE_HOSTS hosts in its compact wire form
+ * (workflows/compact.ts): the declared type is the full record the client sees once
+ * src/client/progress.ts has expanded it.
  */
 export const progressQuery = defineQuery<Progress>('progress');
 /** One host's full detail: `status --host` and `logs --host` (the progress query leaves quiet hosts' tails out). */

@@ -32,7 +32,7 @@ import { joinMaster, joinWorker, type JoinOutcome } from './join';
 import { renewMaster } from './renew-master';
 import { AbortRequested, CredentialsUnavailable, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerChange, type RunnerEffects } from './runner';
 import { SpecStore } from './spec-ref';
-import { compactProgress } from './compact';
+import { progressAnswer } from './compact';
 import { GROUP_HOSTS, GROUPS_PATCH, hostGroup } from './group';
 import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summariesFor, summaryFor } from './state';
 
@@ -368,7 +368,7 @@ export class ActionRun implements RunnerEffects {
   private installHandlers(): void {
     const p = this.progress;
     // Compacted per answer: queries are not in history, so replay is unaffected.
-    setHandler(progressQuery, () => compactProgress(p) as unknown as Progress);
+    setHandler(progressQuery, () => progressAnswer(p) as Progress);
     setHandler(hostQuery, (host: string): HostDetail => ({
       host,
       phases: p.phases.flatMap((ph) => ph.hosts.filter((h) => h.host === host).map((h) => ({ phase: ph.name, progress: h }))),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Plan, PlannedPhase, PhaseName } from '../../src/plan/types';
 import type { Progress } from '../../src/workflows/defs';
-import { compactProgress } from '../../src/workflows/compact';
+import { COMPACT_ABOVE_HOSTS, compactProgress, progressAnswer } from '../../src/workflows/compact';
 import { applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf } from '../../src/workflows/state';
 import { expandProgress, withHostDetail } from '../../src/client/progress';
 import { renderBoard } from '../../src/client/render';
@@ -123,4 +123,14 @@ test('a small run with tails on every host expands to the same record, quiet tai
   assert.deepEqual(json(expandProgress(json(wire))), withoutQuietTails(p, wire));
   // Answers without compaction (older workers, renewCerts) pass through.
   assert.deepEqual(expandProgress(json(p)), json(p));
+});
+
+test('the query answers the full record up to COMPACT_ABOVE_HOSTS hosts and the compact form above', () => {
+  const big = bigRun();
+  assert.ok('hostNames' in progressAnswer(big), 'a 5,003-host run answers compact');
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`);
+  const at = initialProgress({ cluster: 's', master0: 'w0', phases: [phase('prep', names(COMPACT_ABOVE_HOSTS), ['sysctl'])] });
+  assert.equal(progressAnswer(at), at, 'at the threshold every host keeps its record and tails');
+  const over = initialProgress({ cluster: 's', master0: 'w0', phases: [phase('prep', names(COMPACT_ABOVE_HOSTS + 1), ['sysctl'])] });
+  assert.ok('hostNames' in progressAnswer(over));
 });
