@@ -19,7 +19,13 @@ import { fakeDeploy, type FakeDeployResult } from '../test/helpers/fake-deploy';
 import { startTestServer } from '../test/helpers/temporal';
 
 const MB = 1024 * 1024;
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const args = process.argv.slice(2);
+// Anything but worker counts is refused: `--help` once started the whole 40-minute bench.
+if (args.some((a) => !/^[1-9]\d*$/.test(a))) {
+  console.error('usage: node --import tsx bench/scale.ts [workers...]   (default: 97 997 4997, i.e. 100, 1,000 and 5,000 hosts)');
+  process.exit(args.some((a) => a === '--help' || a === '-h') ? 0 : 2);
+}
+const sizes = args.map(Number);
 const workersList = sizes.length ? sizes : [97, 997, 4997];
 const concurrency = Number(process.env.HAKUBE_BENCH_CONCURRENCY ?? 100);
 const timeoutMs = Number(process.env.HAKUBE_BENCH_TIMEOUT_S ?? 1500) * 1000;
