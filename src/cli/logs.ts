@@ -11,13 +11,6 @@ interface LogsFlags extends ConnectionFlags {
 
 type Detail = Awaited<ReturnType<typeof import('../client/deploy').queryHost>>;
 
-/** Hosts whose output tails the compact progress answer left out: done, without an error. */
-function quietDone(p: Progress): string[] {
-  const out = new Set<string>();
-  for (const ph of p.phases) for (const h of ph.hosts) if (h.status === 'done' && !h.steps.some((s) => s.tail !== undefined)) out.add(h.host);
-  return [...out];
-}
-
 /** Folds each host's full detail (the `host` query) in, a few queries at a time. */
 async function withTails(p: Progress, hosts: string[], ask: (host: string) => Promise<Detail>, fold: (p: Progress, d: Detail) => Progress): Promise<Progress> {
   let out = p;
@@ -37,7 +30,7 @@ export function register(program: Command): void {
     .option('--step <id-or-text>', 'only steps whose id or title contains this');
   addConnectionOptions(cmd).action(async (cluster: string, flags: LogsFlags) => {
     const { connectClient } = await import('../temporal/connection');
-    const { describeDeploy, queryHost, queryProgress } = await import('../client/deploy');
+    const { describeDeploy, queryHost, queryProgressAnswer } = await import('../client/deploy');
     const { withHostDetail } = await import('../client/progress');
     const { progressFromHistory } = await import('../client/history-progress');
     const client = await connectClient(flags);
@@ -49,7 +42,7 @@ export function register(program: Command): void {
       const p =
         desc.status.name !== 'RUNNING'
           ? await progressFromHistory(client, handle)
-          : await queryProgress(handle).then(async (q) => withTails(q, flags.host ? [flags.host] : quietDone(q), (h) => queryHost(handle, h), withHostDetail)).catch(async () => {
+          : await queryProgressAnswer(handle).then(async (q) => withTails(q.progress, flags.host ? [flags.host] : q.summarized, (h) => queryHost(handle, h), withHostDetail)).catch(async () => {
               process.stderr.write('hakube: no worker answers the progress query; showing what the history records\n');
               return progressFromHistory(client, handle);
             });

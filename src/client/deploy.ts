@@ -10,7 +10,7 @@ import { deployWorkflowId, hostQuery, progressQuery, type HostDetail, type Progr
 import type { DeployInput } from '../workflows/deploy';
 import type { DeployOptions } from '../workflows/proxies';
 import { runningActions } from './lock';
-import { expandProgress } from './progress';
+import { expandProgress, summarizedDone } from './progress';
 import { startAction } from './start-action';
 
 export const WEB_UI = process.env.HAKUBE_WEB_UI ?? 'http://127.0.0.1:8233';
@@ -65,6 +65,11 @@ export async function describeDeploy(client: Client, cluster: string) {
 
 /** The progress query with a deadline: without a running worker a query would wait for one. */
 export async function queryProgress(handle: WorkflowHandle, timeoutMs = 10_000): Promise<Progress> {
+  return (await queryProgressAnswer(handle, timeoutMs)).progress;
+}
+
+/** The progress query's answer expanded, with the done hosts it summarized (see summarizedDone). */
+export async function queryProgressAnswer(handle: WorkflowHandle, timeoutMs = 10_000): Promise<{ progress: Progress; summarized: string[] }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -73,7 +78,8 @@ export async function queryProgress(handle: WorkflowHandle, timeoutMs = 10_000):
     );
   });
   try {
-    return expandProgress(await Promise.race([handle.query(progressQuery), timeout]));
+    const wire = await Promise.race([handle.query(progressQuery), timeout]);
+    return { progress: expandProgress(wire), summarized: summarizedDone(wire) };
   } finally {
     clearTimeout(timer);
   }

@@ -40,6 +40,18 @@ export function expandProgress(wire: ProgressWire | Progress): Progress {
   return { ...rest, phases } as Progress;
 }
 
+/**
+ * Done hosts the compact answer summarized, so their steps came without output tails: the only
+ * ones `logs` has to ask the `host` query for. A full answer (200 hosts or fewer) has none.
+ */
+export function summarizedDone(wire: ProgressWire | Progress): string[] {
+  const w = wire as ProgressWire;
+  if (!w.hostNames) return [];
+  const out = new Set<string>();
+  for (const ph of w.phases) for (const g of ph.compact?.groups ?? []) if (g.status === 'done') for (const pos of g.at) out.add(w.hostNames[ph.compact!.order[pos]]);
+  return [...out];
+}
+
 /** Progress with one host's entries replaced by its full detail (steps with their output tails). */
 export function withHostDetail(p: Progress, detail: HostDetail | undefined): Progress {
   if (!detail) return p;

@@ -5,12 +5,12 @@
  * host, or a join child per host under the same workflow ids) and hands back one outcome per
  * host without output tails: tails stay in the group's own history, out of the parent's state.
  */
-import { executeChild } from '@temporalio/workflow';
+import { executeChild, patched } from '@temporalio/workflow';
 import type { PhaseName } from '../plan/types';
 import type { HostPhaseResult, RuntimeSecrets, SpecArg, StepFailureDetails, WireAction } from '../activities/types';
 import type { HealthReport } from './defs';
 import { describeFailure } from './failure';
-import { joinMaster, joinWorker, type JoinOutcome } from './join';
+import { joinHost, joinMaster, joinWorker, type JoinInput, type JoinOutcome } from './join';
 import { activitiesFor, type DeployOptions } from './proxies';
 import { pool } from './runner';
 import { passOn } from './spec-ref';
@@ -19,6 +19,13 @@ import { HAKUBE_CLUSTER, HAKUBE_PHASE } from './defs';
 /** Phases with more hosts than this run in groups of at most this many. */
 export const GROUP_HOSTS = 200;
 export const GROUPS_PATCH = 'hakube-host-groups';
+/**
+ * A group joins its hosts itself (the join activity, then the compensation on failure) instead
+ * of starting a child per host: 4,997 join children at once were more than a dev server on
+ * SQLite could start ("context deadline exceeded"), and the group already gives the hosts a
+ * history of their own.
+ */
+export const INLINE_JOINS_PATCH = 'hakube-group-inline-joins';
 
 export type HostGroupInput = SpecArg & {
   cluster: string;
@@ -54,10 +61,29 @@ function withoutTails(r: HostPhaseResult): HostPhaseResult {
   return { ...r, steps: r.steps.map((s) => ({ ...s, tail: '' })) };
 }
 
+/** A join child under the workflow id it has without groups (runs recorded before inline joins). */
+async function joinChild(input: HostGroupInput, child: 'joinMaster' | 'joinWorker', args: JoinInput): Promise<JoinOutcome> {
+  const role = child === 'joinMaster' ? 'master' : 'worker';
+  try {
+    return await executeChild(CHILDREN[child], {
+      workflowId: `${input.parentId}/join-${role}/${args.host}/${input.attempt}`,
+      args: [args],
+      typedSearchAttributes: [
+        { key: HAKUBE_CLUSTER, value: input.cluster },
+        { key: HAKUBE_PHASE, value: input.phase },
+      ],
+      staticSummary: `${input.phase} ${args.host} (attempt ${input.attempt})`,
+    });
+  } catch (err) {
+    return { ok: false, error: describeFailure(err).message };
+  }
+}
+
 export async function hostGroup(input: HostGroupInput): Promise<GroupHostOutcome[]> {
   const acts = activitiesFor(input.options);
   const spec = passOn(input);
   const out = new Map<string, GroupHostOutcome>();
+  const inline = input.child !== undefined && patched(INLINE_JOINS_PATCH);
   const one = async (host: string): Promise<GroupHostOutcome> => {
     const summary = input.summaries[input.hosts.indexOf(host)] ?? `${input.phase} ${host}`;
     if (!input.child) {
@@ -71,21 +97,8 @@ export async function hostGroup(input: HostGroupInput): Promise<GroupHostOutcome
         return { host, ok: false, error: f.message, details: f.details && { ...f.details, tail: '' } };
       }
     }
-    const role = input.child === 'joinMaster' ? 'master' : 'worker';
-    let o: JoinOutcome;
-    try {
-      o = await executeChild(CHILDREN[input.child], {
-        workflowId: `${input.parentId}/join-${role}/${host}/${input.attempt}`,
-        args: [{ host, summary, runtime: input.runtime ?? {}, options: input.options, ...spec }],
-        typedSearchAttributes: [
-          { key: HAKUBE_CLUSTER, value: input.cluster },
-          { key: HAKUBE_PHASE, value: input.phase },
-        ],
-        staticSummary: `${input.phase} ${host} (attempt ${input.attempt})`,
-      });
-    } catch (err) {
-      o = { ok: false, error: describeFailure(err).message };
-    }
+    const joinInput = { host, summary, runtime: input.runtime ?? {}, options: input.options, ...spec };
+    const o = inline ? await joinHost(joinInput, input.child === 'joinMaster' ? 'join-masters' : 'join-workers') : await joinChild(input, input.child, joinInput);
     if (o.ok) return { host, ok: true, result: withoutTails(o.result) };
     return { host, ok: false, error: o.error, details: o.details && { ...o.details, tail: '' }, compensated: o.compensation !== undefined, undoError: o.compensationError, health: o.health };
   };

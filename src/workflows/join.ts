@@ -32,14 +32,15 @@ export type JoinOutcome =
     };
 
 export async function joinMaster(input: JoinInput): Promise<JoinOutcome> {
-  return join(input, 'join-masters');
+  return joinHost(input, 'join-masters');
 }
 
 export async function joinWorker(input: JoinInput): Promise<JoinOutcome> {
-  return join(input, 'join-workers');
+  return joinHost(input, 'join-workers');
 }
 
-async function join(input: JoinInput, phase: PlannedPhase['name']): Promise<JoinOutcome> {
+/** One node's join and, when it fails, its compensation: the body of a join child, or run inline by a host group. */
+export async function joinHost(input: JoinInput, phase: PlannedPhase['name']): Promise<JoinOutcome> {
   const acts = activitiesFor(input.options);
   const spec = passOn(input);
   try {

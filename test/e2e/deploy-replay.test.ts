@@ -47,6 +47,10 @@ const RECORDINGS: Record<string, string> = {
   'deploy-credentials-wait.json': 'hakube/ha-vip/deploy-credentials-wait',
   // apply removing a master and a worker; the health gate before m3's member fails once, then retry.
   'apply-remove-retry.json': 'hakube/ha-vip/apply-remove',
+  // join-workers in host groups of one (hostsPerGroup 1): w1's group, recorded while a group
+  // started a join child per host, and again since it joins its hosts inline.
+  'deploy-group-children.json': 'hakube/ha-vip/deploy-grouped/join-workers/group-w1/1',
+  'deploy-group-inline.json': 'hakube/ha-vip/deploy-grouped-inline/join-workers/group-w1/1',
 };
 
 type Scenario = (client: Client, hosts: FakeHosts, input: DeployInput) => Promise<void>;
@@ -141,6 +145,14 @@ const SCENARIOS: Array<{ files: string[]; fail: string; run: Scenario; plan?: (s
   },
 ];
 
+const grouped = (file: string): Scenario => async (client, _hosts, input) => {
+  const workflowId = RECORDINGS[file].replace(/\/join-workers\/.*$/, '');
+  const handle = await client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId, args: [{ ...input, options: { ...input.options, hostsPerGroup: 1 } }] });
+  assert.equal((await handle.result()).state, 'done');
+};
+SCENARIOS.push({ files: ['deploy-group-children.json'], fail: '', run: grouped('deploy-group-children.json') });
+SCENARIOS.push({ files: ['deploy-group-inline.json'], fail: '', run: grouped('deploy-group-inline.json') });
+
 async function record(): Promise<void> {
   const asked = process.env.HAKUBE_RECORD_HISTORIES ?? '';
   const todo = SCENARIOS.filter((s) => asked === '1' || s.files.some((f) => asked.split(',').includes(f)));
@@ -190,4 +202,9 @@ test('recorded deploy histories (compensation, waiting, retry update, children) 
   assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-cancel.json'), 'utf8'), /WORKFLOW_EXECUTION_CANCEL_REQUESTED|workflowExecutionCancelRequested/);
   assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-credentials-wait.json'), 'utf8'), /"retry"/);
   assert.match(fs.readFileSync(path.join(HISTORIES, 'apply-remove-retry.json'), 'utf8'), /"retry"/);
+  // The two group recordings differ where the change is: a join child per host, or none.
+  assert.match(fs.readFileSync(path.join(HISTORIES, 'deploy-group-children.json'), 'utf8'), /joinWorker/);
+  const inline = fs.readFileSync(path.join(HISTORIES, 'deploy-group-inline.json'), 'utf8');
+  assert.doesNotMatch(inline, /joinWorker/);
+  assert.match(inline, /hakube-group-inline-joins/);
 });

@@ -4,7 +4,7 @@ import type { Plan, PlannedPhase, PhaseName } from '../../src/plan/types';
 import type { Progress } from '../../src/workflows/defs';
 import { COMPACT_ABOVE_HOSTS, compactProgress, progressAnswer } from '../../src/workflows/compact';
 import { applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf } from '../../src/workflows/state';
-import { expandProgress, withHostDetail } from '../../src/client/progress';
+import { expandProgress, summarizedDone, withHostDetail } from '../../src/client/progress';
 import { renderBoard } from '../../src/client/render';
 import { renderHost, renderWide } from '../../src/client/detail';
 
@@ -133,4 +133,18 @@ test('the query answers the full record up to COMPACT_ABOVE_HOSTS hosts and the 
   assert.equal(progressAnswer(at), at, 'at the threshold every host keeps its record and tails');
   const over = initialProgress({ cluster: 's', master0: 'w0', phases: [phase('prep', names(COMPACT_ABOVE_HOSTS + 1), ['sysctl'])] });
   assert.ok('hostNames' in progressAnswer(over));
+});
+
+test('logs asks the host query only for the done hosts a compact answer summarized', () => {
+  const p = bigRun();
+  const asked = new Set(summarizedDone(json(compactProgress(p))));
+  // Every done host without its own record in the answer, and no other.
+  const expanded = expandProgress(json(compactProgress(p)));
+  const jw = phaseOf(expanded, 'join-workers');
+  assert.ok(asked.has('m2') && asked.has('worker-0001'));
+  assert.ok(!asked.has('worker-0100'), 'a failed host comes in full');
+  assert.ok(!asked.has('worker-2995') && !asked.has('worker-4000'), 'running and pending hosts have no tails to fetch');
+  assert.equal(jw.hosts.filter((h) => h.status === 'done').length, 2989);
+  // A full answer (a run of up to COMPACT_ABOVE_HOSTS hosts) carries every tail: nothing to ask.
+  assert.deepEqual(summarizedDone(json(p)), []);
 });
