@@ -36,6 +36,9 @@ test('a phase with more hosts than hostsPerGroup runs in host-group children: th
   const groups = grouped.workflows.filter((w) => /\/group-/.test(w.workflowId));
   // prep (63 hosts) and join-workers (60) each in ceil(n / 20) groups
   assert.equal(groups.length, 4 + 3, groups.map((g) => g.workflowId).join(', '));
+  // The groups join their workers themselves: no child per worker (the flat run has one each).
+  assert.equal(grouped.workflows.filter((w) => /\/join-worker\//.test(w.workflowId)).length, 0);
+  assert.equal(flat.workflows.filter((w) => /\/join-worker\//.test(w.workflowId)).length, 60);
   const parent = (r: typeof flat) => r.workflows.find((w) => w.workflowId.endsWith('/deploy'))!;
   assert.ok(parent(grouped).events * 3 < parent(flat).events, `parent events: ${parent(flat).events} flat, ${parent(grouped).events} grouped`);
   assert.ok(grouped.historyBytesMax * 2 < flat.historyBytesMax, `largest history: ${flat.historyBytesMax} B flat, ${grouped.historyBytesMax} B grouped`);
