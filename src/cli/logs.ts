@@ -41,7 +41,7 @@ export function register(program: Command): void {
       // first (the query also knows what was learned since), its history if no worker answers.
       const p =
         desc.status.name !== 'RUNNING'
-          ? await progressFromHistory(client, handle)
+          ? await progressFromHistory(client, handle, { hosts: flags.host ? [flags.host] : undefined })
           : await queryProgressAnswer(handle).then(async (q) => withTails(q.progress, flags.host ? [flags.host] : q.summarized, (h) => queryHost(handle, h), withHostDetail)).catch(async () => {
               process.stderr.write('hakube: no worker answers the progress query; showing what the history records\n');
               return progressFromHistory(client, handle);

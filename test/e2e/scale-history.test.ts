@@ -7,6 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/temporal';
 import { fakeDeploy } from '../helpers/fake-deploy';
+import { progressFromHistory } from '../../src/client/history-progress';
+import { deployWorkflowId } from '../../src/workflows/defs';
 
 let server: TestServer;
 before(async () => {
@@ -42,4 +44,14 @@ test('a phase with more hosts than hostsPerGroup runs in host-group children: th
   const parent = (r: typeof flat) => r.workflows.find((w) => w.workflowId.endsWith('/deploy'))!;
   assert.ok(parent(grouped).events * 3 < parent(flat).events, `parent events: ${parent(flat).events} flat, ${parent(grouped).events} grouped`);
   assert.ok(grouped.historyBytesMax * 2 < flat.historyBytesMax, `largest history: ${flat.historyBytesMax} B flat, ${grouped.historyBytesMax} B grouped`);
+  // `hakube logs` of the finished run, no worker: every grouped host's outcome from the parent's
+  // history, and an asked host's tails from its group's own history.
+  const handle = server.client.workflow.getHandle(deployWorkflowId('fake-grouped-60'));
+  const read = await progressFromHistory(server.client, handle, { hosts: ['w7'] });
+  const jw = read.phases.find((ph) => ph.name === 'join-workers')!;
+  assert.deepEqual(jw.hosts.filter((h) => h.status !== 'done').map((h) => h.host), []);
+  assert.match(jw.hosts.find((h) => h.host === 'w7')!.workflowId ?? '', /\/join-workers\/group-w1\/1$/);
+  assert.ok(jw.hosts.find((h) => h.host === 'w7')!.steps.some((st) => st.tail), 'w7 has its tails');
+  assert.ok(!jw.hosts.find((h) => h.host === 'w45')!.steps.some((st) => st.tail), 'a host not asked for keeps the parent\'s tail-less outcome');
+  assert.equal(read.state, 'done');
 });
