@@ -52,9 +52,9 @@ export function nodeStatuses(text: string): Map<string, string> {
 const nodesReady: Reader = (output, ctx) => {
   const statuses = nodeStatuses(output);
   if (statuses.size === 0) return undefined;
-  const ready = ctx.nodes.filter((n) => (statuses.get(n) ?? '').split(',')[0] === 'Ready');
-  const missing = ctx.nodes.filter((n) => !ready.includes(n)).map((n) => `${n} ${statuses.get(n) ?? 'missing'}`);
-  return `${ready.length}/${ctx.nodes.length} nodes Ready${missing.length ? `; not Ready: ${missing.join(', ')}` : ''}`;
+  const ready = new Set(ctx.nodes.filter((n) => (statuses.get(n) ?? '').split(',')[0] === 'Ready'));
+  const missing = ctx.nodes.filter((n) => !ready.has(n)).map((n) => `${n} ${statuses.get(n) ?? 'missing'}`);
+  return `${ready.size}/${ctx.nodes.length} nodes Ready${missing.length ? `; not Ready: ${missing.join(', ')}` : ''}`;
 };
 
 const etcdHealth: Reader = (output) => {

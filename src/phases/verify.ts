@@ -6,11 +6,11 @@
 import { etcdDriver } from '../drivers/etcd';
 import { lbDriver } from '../drivers/lb';
 import { renderEtcdHealthScript } from '../render/etcd';
-import { nodesReadyArgv, renderHealthzScript } from '../render/verify';
+import { nodesReadyArgv, renderHealthzScript, renderVerifyNodes, VERIFY_NODES_FILE } from '../render/verify';
 import { controlPlaneEndpoint, master0, nodes } from '../spec/topology';
 import type { Cluster } from '../spec/types';
 import type { PlannedStep } from '../plan/types';
-import { cmd, kubectl, runScript, script, step } from './step';
+import { cmd, file, kubectl, runScript, script, step } from './step';
 import type { PhaseModule } from './types';
 
 /** Every kind of verification check; src/activities/verify-summary.ts reads each one's output. */
@@ -29,7 +29,8 @@ function verifySteps(c: Cluster): PlannedStep[] {
   const m0 = master0(c).name;
   const steps: PlannedStep[] = [
     vstep(m0, 'nodes-ready', `every node Ready (${nodes(c).length})`, {
-      commands: [cmd(...nodesReadyArgv(c)), kubectl('get', 'nodes', '-o', 'wide')],
+      files: [file(VERIFY_NODES_FILE, renderVerifyNodes(c))],
+      commands: [cmd(...nodesReadyArgv()), kubectl('get', 'nodes', '-o', 'wide')],
     }),
     vstep(m0, 'etcd-health', 'etcd endpoint health and member list', {
       files: [script('verify-etcd', renderEtcdHealthScript(c, etcdDriver(c).clientCerts))],

@@ -2,14 +2,27 @@
 import { controlPlaneEndpoint, nodes } from '../spec/topology';
 import type { Cluster } from '../spec/types';
 import { shellQuote as q } from '../ssh/quote';
-import { ADMIN_CONF, KEEPALIVED_MANIFEST, STATE_DIR } from './paths';
+import { ADMIN_CONF, HAKUBE_DIR, KEEPALIVED_MANIFEST, STATE_DIR } from './paths';
 import { toYamlDocs } from './yaml';
 
 const K = `kubectl --kubeconfig ${ADMIN_CONF}`;
 
-/** `kubectl wait` for every node by name: one command, kubectl's own timeout and output. */
-export function nodesReadyArgv(c: Cluster, timeoutSeconds = 300): string[] {
-  return ['kubectl', '--kubeconfig', ADMIN_CONF, 'wait', '--for=condition=Ready', 'node', ...nodes(c).map((h) => h.name), `--timeout=${timeoutSeconds}s`];
+/** Where verify keeps the list of nodes the cluster must have (a List of Node references). */
+export const VERIFY_NODES_FILE = `${HAKUBE_DIR}/verify-nodes.json`;
+
+/**
+ * The spec's nodes as a List kubectl reads with -f. A file, not argv: an SSH implementation need
+ * only take packets of 35,000 bytes (RFC 4253 section 6.1) and Linux one argument of 128 KiB,
+ * and 5,000 node names on one `kubectl wait` command line passed the first.
+ */
+export function renderVerifyNodes(c: Cluster): string {
+  const items = nodes(c).map((h) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: h.name } }));
+  return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items })}\n`;
+}
+
+/** `kubectl wait` for every node of the spec (VERIFY_NODES_FILE): kubectl's own timeout and output. */
+export function nodesReadyArgv(timeoutSeconds = 300): string[] {
+  return ['kubectl', '--kubeconfig', ADMIN_CONF, 'wait', '--for=condition=Ready', '-f', VERIFY_NODES_FILE, `--timeout=${timeoutSeconds}s`];
 }
 
 /** curl or wget, whichever the host has: both ship on the distributions kubeadm supports. */

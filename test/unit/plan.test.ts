@@ -275,3 +275,23 @@ test('the planner imports no Node built-ins and never the file loader (workflow 
   visit('src/plan/index.ts');
   assert.ok(seen.size > 15, `walked ${seen.size} modules`);
 });
+
+test('no command line grows with the host count: the verify node list travels as a file', async () => {
+  const { fakeSpec } = await import('../helpers/fake-deploy');
+  const longest = (workers: number) => {
+    const plan = buildPlan(fakeSpec(workers, 'big', { privateKeyPath: '/k', knownHostsPath: '/kh' }));
+    let max = 0;
+    for (const p of plan.phases) for (const s of p.steps) for (const c of [...s.commands, ...(s.check ? [s.check] : [])]) max = Math.max(max, Buffer.byteLength(c.argv.join(' ')));
+    return { max, plan };
+  };
+  const small = longest(7);
+  const big = longest(4997);
+  // SSH need only carry 35,000-byte packets (RFC 4253); 5,000 node names once went into one argv.
+  assert.equal(big.max, small.max, `longest command: ${small.max} B at 10 hosts, ${big.max} B at 5,000`);
+  const nodesReady = big.plan.phases.find((p) => p.name === 'verify')!.steps.find((s) => s.id.endsWith('/nodes-ready'))!;
+  const list = JSON.parse(nodesReady.files[0].content) as { kind: string; items: Array<{ kind: string; metadata: { name: string } }> };
+  assert.equal(list.kind, 'List');
+  assert.equal(list.items.length, 5000);
+  assert.deepEqual(list.items.slice(0, 4).map((i) => `${i.kind}/${i.metadata.name}`), ['Node/m1', 'Node/m2', 'Node/m3', 'Node/w1']);
+  assert.ok(nodesReady.commands[0].argv.includes(nodesReady.files[0].path), 'kubectl wait reads the list');
+});
