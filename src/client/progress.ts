@@ -3,8 +3,8 @@
  * Progress record again, and where the `host` query's full detail of one host is folded in.
  * Answers from runs without compaction (older workers, renewCerts) pass through unchanged.
  */
-import type { HostDetail, HostProgress, Progress } from '../workflows/defs';
-import type { ProgressWire } from '../workflows/compact';
+import type { HealthCheck, HealthReport, HostDetail, HostProgress, Progress } from '../workflows/defs';
+import type { ProgressWire, WireReport } from '../workflows/compact';
 
 export function expandProgress(wire: ProgressWire | Progress): Progress {
   const w = wire as ProgressWire;
@@ -37,7 +37,22 @@ export function expandProgress(wire: ProgressWire | Progress): Progress {
     }
     return { ...ph, hosts };
   });
-  return { ...rest, phases } as Progress;
+  const verification = w.verification && expandReport(w.verification, names);
+  return { ...rest, phases, ...(verification ? { verification } : {}) } as Progress;
+}
+
+/** The verification report with its grouped passed checks back in place (their output stays behind). */
+function expandReport(r: WireReport, names: string[]): HealthReport {
+  if (!r.quiet) return r;
+  const checks: HealthCheck[] = new Array<HealthCheck>(r.checks.length + r.quiet.reduce((n, g) => n + g.at.length, 0));
+  r.full?.forEach((pos, i) => (checks[pos] = r.checks[i]));
+  for (const g of r.quiet) {
+    g.at.forEach((pos, i) => {
+      const host = names[g.hosts[i]];
+      checks[pos] = { name: `${host}: ${g.title}`, ok: true, detail: g.detail, stepId: `verify/${host}/${g.slug}`, host };
+    });
+  }
+  return { ok: r.ok, checks };
 }
 
 /**

@@ -6,7 +6,7 @@
  * its full record. Output tails of the grouped done hosts stay behind: the `host` query has them.
  * Pure (workflow and client import it); src/client/progress.ts expands it back.
  */
-import type { HostProgress, PhaseProgress, Progress, StepStatus } from './defs';
+import type { HealthCheck, HealthReport, HostProgress, PhaseProgress, Progress, StepStatus } from './defs';
 
 /**
  * Runs with more hosts than this answer compact. Below it the full record stays well under the
@@ -45,7 +45,24 @@ export interface CompactPhase {
 }
 
 export type WirePhase = PhaseProgress & { compact?: CompactPhase };
-export type ProgressWire = Omit<Progress, 'phases'> & { hostNames?: string[]; phases: WirePhase[] };
+
+/**
+ * Passed checks of one verify step kind that read the same ("w17: apiserver healthz through
+ * ...: ok" on 5,000 nodes), without their output (the verify phase's steps keep it for the
+ * `host` query): the report's host-by-host lines were most of a 5,000-host answer.
+ */
+export interface CheckGroup {
+  /** The step id relative to `verify/<host>/`, the title after `<host>: `, and the detail. */
+  slug: string;
+  title: string;
+  detail: string;
+  /** Positions in the report's check order, and each one's host (an index into hostNames). */
+  at: number[];
+  hosts: number[];
+}
+
+export type WireReport = HealthReport & { full?: number[]; quiet?: CheckGroup[] };
+export type ProgressWire = Omit<Progress, 'phases' | 'verification'> & { hostNames?: string[]; phases: WirePhase[]; verification?: WireReport };
 
 const QUIET_STEP = new Set<StepStatus>(['done', 'already']);
 
@@ -105,5 +122,35 @@ export function compactProgress(p: Progress): ProgressWire {
     });
     return { ...ph, hosts: full, compact };
   });
-  return { ...p, hostNames, phases };
+  const verification = p.verification && compactReport(p.verification, id);
+  return { ...p, hostNames, phases, ...(verification ? { verification } : {}) };
+}
+
+/** A passed check of one host's verify step, named and identified as the verify phase names it. */
+function quietCheck(c: HealthCheck): { slug: string; title: string } | undefined {
+  if (!c.ok || c.host === undefined || c.stepId === undefined) return undefined;
+  const prefix = `verify/${c.host}/`;
+  const lead = `${c.host}: `;
+  if (!c.stepId.startsWith(prefix) || !c.name.startsWith(lead)) return undefined;
+  return { slug: c.stepId.slice(prefix.length), title: c.name.slice(lead.length) };
+}
+
+function compactReport(r: HealthReport, id: (host: string) => number): WireReport {
+  const checks: HealthCheck[] = [];
+  const full: number[] = [];
+  const groups = new Map<string, CheckGroup>();
+  r.checks.forEach((c, pos) => {
+    const q = quietCheck(c);
+    if (!q) {
+      checks.push(c);
+      full.push(pos);
+      return;
+    }
+    const key = JSON.stringify([q.slug, q.title, c.detail]);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { ...q, detail: c.detail, at: [], hosts: [] }));
+    g.at.push(pos);
+    g.hosts.push(id(c.host!));
+  });
+  return { ok: r.ok, checks, full, quiet: [...groups.values()] };
 }

@@ -150,3 +150,26 @@ test('logs asks the host query only for the done hosts a compact answer summariz
   // A full answer (a run of up to COMPACT_ABOVE_HOSTS hosts) carries every tail: nothing to ask.
   assert.deepEqual(summarizedDone(json(p)), []);
 });
+
+test("a 5,003-node verification travels as groups of passed checks and expands to the report, their output aside", () => {
+  const p = bigRun();
+  const checks = [
+    { name: 'm1: every node Ready (5003)', ok: true, detail: '5003/5003 nodes Ready', output: 'node/m1 condition met', stepId: 'verify/m1/nodes-ready', host: 'm1' },
+    ...all.map((host, i) => ({ name: `${host}: apiserver healthz through 10.0.0.250:8443`, ok: i !== 42, detail: i === 42 ? 'connection refused' : 'ok', output: `ok from ${host}`, stepId: `verify/${host}/healthz`, host })),
+    { name: 'VIP failover', ok: true, detail: 'VIP moved m1 -> m2 in 3.1 s', stepId: 'verify/m1/vip-failover', host: 'm1' },
+  ];
+  p.verification = { ok: false, checks };
+  const before = Buffer.byteLength(JSON.stringify(p.verification));
+  const wire = json(compactProgress(p));
+  const after = Buffer.byteLength(JSON.stringify(wire.verification));
+  assert.ok(after * 10 < before, `verification: ${before} B in full, ${after} B compact`);
+  assert.ok(Buffer.byteLength(JSON.stringify(wire)) < 1_000_000);
+  const back = expandProgress(wire).verification!;
+  // Passed checks of a host's verify step lose their output (the verify phase's steps keep it).
+  const quietOutputGone = checks.map((c) => (c.ok && c.name.startsWith(`${c.host}: `) ? (({ output: _o, ...rest }) => rest)(c) : c));
+  assert.deepEqual(back, { ok: false, checks: quietOutputGone });
+  // The failed check and the one not named for its host keep everything.
+  assert.equal(back.checks[43].output, `ok from ${all[42]}`);
+  assert.equal(back.checks[43].detail, 'connection refused');
+  assert.equal(back.checks[back.checks.length - 1].detail, 'VIP moved m1 -> m2 in 3.1 s');
+});
