@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Plan, PlannedPhase, PhaseName } from '../../src/plan/types';
-import type { Progress } from '../../src/workflows/defs';
+import type { HealthCheck, Progress } from '../../src/workflows/defs';
 import { COMPACT_ABOVE_HOSTS, compactProgress, progressAnswer } from '../../src/workflows/compact';
 import { applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf } from '../../src/workflows/state';
 import { expandProgress, summarizedDone, withHostDetail } from '../../src/client/progress';
@@ -153,7 +153,7 @@ test('logs asks the host query only for the done hosts a compact answer summariz
 
 test("a 5,003-node verification travels as groups of passed checks and expands to the report, their output aside", () => {
   const p = bigRun();
-  const checks = [
+  const checks: HealthCheck[] = [
     { name: 'm1: every node Ready (5003)', ok: true, detail: '5003/5003 nodes Ready', output: 'node/m1 condition met', stepId: 'verify/m1/nodes-ready', host: 'm1' },
     ...all.map((host, i) => ({ name: `${host}: apiserver healthz through 10.0.0.250:8443`, ok: i !== 42, detail: i === 42 ? 'connection refused' : 'ok', output: `ok from ${host}`, stepId: `verify/${host}/healthz`, host })),
     { name: 'VIP failover', ok: true, detail: 'VIP moved m1 -> m2 in 3.1 s', stepId: 'verify/m1/vip-failover', host: 'm1' },
@@ -166,7 +166,7 @@ test("a 5,003-node verification travels as groups of passed checks and expands t
   assert.ok(Buffer.byteLength(JSON.stringify(wire)) < 1_000_000);
   const back = expandProgress(wire).verification!;
   // Passed checks of a host's verify step lose their output (the verify phase's steps keep it).
-  const quietOutputGone = checks.map((c) => (c.ok && c.name.startsWith(`${c.host}: `) ? (({ output: _o, ...rest }) => rest)(c) : c));
+  const quietOutputGone: HealthCheck[] = checks.map((c) => (c.ok && c.name.startsWith(`${c.host}: `) ? (({ output: _o, ...rest }) => rest)(c) : c));
   assert.deepEqual(back, { ok: false, checks: quietOutputGone });
   // The failed check and the one not named for its host keep everything.
   assert.equal(back.checks[43].output, `ok from ${all[42]}`);
