@@ -4,7 +4,7 @@
  * Answers from runs without compaction (older workers, renewCerts) pass through unchanged.
  */
 import type { HealthCheck, HealthReport, HostDetail, HostProgress, Progress } from '../workflows/defs';
-import type { ProgressWire, WireReport } from '../workflows/compact';
+import { positioned, type ProgressWire, type WireReport } from '../workflows/compact';
 
 export function expandProgress(wire: ProgressWire | Progress): Progress {
   const w = wire as ProgressWire;
@@ -25,7 +25,7 @@ export function expandProgress(wire: ProgressWire | Progress): Progress {
           host,
           status: g.status,
           attempts: g.attempts,
-          steps: g.steps.map(([rel, id, title, status, attempts]) => ({ id: rel ? prefix + id : id, title, status, attempts })),
+          steps: g.steps.map(([rel, id, title, status, attempts]) => ({ id: rel ? prefix + id : id, title: positioned(title, pos), status, attempts })),
         };
         if (g.workflowId !== undefined) h.workflowId = typeof g.workflowId === 'string' ? g.workflowId : g.workflowId[0] + host + g.workflowId[1];
         const start = g.t?.[2 * i];

@@ -21,7 +21,7 @@ export function progressAnswer(p: Progress): Progress | ProgressWire {
   return hosts > COMPACT_ABOVE_HOSTS ? compactProgress(p) : p;
 }
 
-/** One step of a group's template: its id relative to `<phase>/<host>/` (or whole), title, status, attempts. */
+/** One step of a group's template: its id relative to `<phase>/<host>/` (or whole), title (POSITION for the host's place), status, attempts. */
 export type StepTemplate = [rel: 0 | 1, id: string, title: string, status: StepStatus, attempts: number];
 
 export interface HostGroup {
@@ -80,9 +80,27 @@ function workflowTemplate(h: HostProgress): HostGroup['workflowId'] {
   return at < 0 ? id : [id.slice(0, at + 1), id.slice(at + 1 + h.host.length)];
 }
 
-function template(phase: string, h: HostProgress): StepTemplate[] {
+/**
+ * Where a step title says the host's place in its phase ("worker 17 of 4,997"), its template has
+ * this instead (a NUL no title from a plan contains), so hosts differing only there share one group.
+ */
+export const POSITION = '\u0000';
+
+/** The title with the host's place (pos + 1) as POSITION, when that gives the title back exactly. */
+function titleTemplate(title: string, pos: number): string {
+  if (title.includes(POSITION)) return title;
+  const t = title.replace(/\b(master|worker|member) (\d+) of /, (whole, who: string, n: string) => (Number(n) === pos + 1 ? `${who} ${POSITION} of ` : whole));
+  return t !== title && positioned(t, pos) === title ? t : title;
+}
+
+export const positioned = (title: string, pos: number): string => title.replace(POSITION, String(pos + 1));
+
+function template(phase: string, h: HostProgress, pos: number): StepTemplate[] {
   const prefix = `${phase}/${h.host}/`;
-  return h.steps.map((s) => (s.id.startsWith(prefix) ? [1, s.id.slice(prefix.length), s.title, s.status, s.attempts] : [0, s.id, s.title, s.status, s.attempts]));
+  return h.steps.map((s) => {
+    const title = titleTemplate(s.title, pos);
+    return s.id.startsWith(prefix) ? [1, s.id.slice(prefix.length), title, s.status, s.attempts] : [0, s.id, title, s.status, s.attempts];
+  });
 }
 
 export function compactProgress(p: Progress): ProgressWire {
@@ -105,7 +123,7 @@ export function compactProgress(p: Progress): ProgressWire {
         compact.full.push(pos);
         return;
       }
-      const steps = template(ph.name, h);
+      const steps = template(ph.name, h, pos);
       const wf = workflowTemplate(h);
       const key = JSON.stringify([h.status, h.attempts, wf ?? null, steps]);
       let g = groups.get(key);

@@ -173,3 +173,15 @@ test("a 5,003-node verification travels as groups of passed checks and expands t
   assert.equal(back.checks[43].detail, 'connection refused');
   assert.equal(back.checks[back.checks.length - 1].detail, 'VIP moved m1 -> m2 in 3.1 s');
 });
+
+test("workers whose join titles differ only by their place ('worker 17 of 5000') share one group", () => {
+  const p = bigRun();
+  const jw = phaseOf(p, 'join-workers');
+  jw.hosts.forEach((h, i) => (h.steps[1].title = `kubeadm join (worker ${i + 1} of ${jw.hosts.length}, up to 100 at a time)`));
+  const wire = json(compactProgress(p));
+  const groups = wire.phases.find((ph) => ph.name === 'join-workers')!.compact!.groups;
+  assert.ok(groups.length < 10, `${groups.length} groups`);
+  assert.deepEqual(json(expandProgress(wire)), withoutQuietTails(p, compactProgress(p)));
+  assert.equal(hostOf(phaseOf(expandProgress(wire), 'join-workers'), 'worker-0017').steps[1].title, 'kubeadm join (worker 17 of 5000, up to 100 at a time)');
+  assert.ok(Buffer.byteLength(JSON.stringify(wire)) < 1_000_000);
+});
