@@ -19,7 +19,12 @@ const cliType = (t: string): string => t.charAt(0) + t.slice(1).toLowerCase();
 export const SEARCH_ATTRIBUTES: Record<string, string> = Object.fromEntries(
   SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, cliType(k.type)]),
 );
-export const DYNAMIC_CONFIG = { 'frontend.enableServerVersionCheck': 'false' } as const;
+export const DYNAMIC_CONFIG = {
+  'frontend.enableServerVersionCheck': 'false',
+  // A host phase schedules its next host's activity as one finishes: handed back in the workflow
+  // task's reply to the worker that has a free slot, it skips a trip through matching.
+  'system.enableActivityEagerExecution': 'true',
+} as const;
 
 export interface DevServerConfig {
   binary: string;

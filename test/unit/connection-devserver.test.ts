@@ -17,6 +17,8 @@ test('dev server defaults: loopback, 7233 and UI 8233, SQLite under HAKUBE_HOME'
     '--search-attribute HakubeCluster=Keyword',
     '--search-attribute HakubePhase=Keyword',
     '--dynamic-config-value frontend.enableServerVersionCheck=false',
+    // Host phases schedule their next host's activity eagerly (issue #15: the workflow path's latency).
+    '--dynamic-config-value system.enableActivityEagerExecution=true',
     '--log-level warn',
     '--ui-codec-endpoint http://127.0.0.1:8234',
   ]) {
