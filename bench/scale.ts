@@ -1,22 +1,25 @@
 /**
  * Scale against Temporal's limits (issue: 5,000 hosts in one run). Deploys 3 + N fake hosts
  * (test/helpers/fake-hosts.ts: real workflows and activities on a real dev server, SSH replaced
- * at the transport by in-process hosts) and measures every workflow's history, the largest
- * workflow task, the progress query and the process's peak memory. Writes
- * bench/results/latest.json (each figure with its target) and latest.md, plots deploy time and
- * history bytes against the host count (bench/results/scale.png, Chromium rendering an SVG),
- * and exits 1 when a figure misses its target or was not measured.
+ * at the transport by hosts served from a process of their own) and measures every workflow's
+ * history, the largest workflow task, the progress query, the worker's peak memory apart from
+ * the fake hosts', and how long `npx hakube status <cluster>` of the finished run takes.
+ * Merges its figures and growth rows into bench/results/latest.json (bench/results.ts), plots
+ * deploy time and history bytes of the merged growth against the host count
+ * (bench/results/scale.png, Chromium rendering an SVG), and exits 1 when a figure misses its
+ * target or was not measured.
  *
  *   node --import tsx bench/scale.ts [workers...]      (default: 97 997 4997, i.e. 100, 1,000 and 5,000 hosts)
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, tmpdir, totalmem } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/temporal/paths';
 import { chromiumBinary } from '../test/helpers/browser';
 import { fakeDeploy, type FakeDeployResult } from '../test/helpers/fake-deploy';
-import { startTestServer } from '../test/helpers/temporal';
+import { startTestServer, type TestServer } from '../test/helpers/temporal';
+import { figure, recordResults, type Figure, type GrowthRow } from './results';
 
 const MB = 1024 * 1024;
 const args = process.argv.slice(2);
@@ -29,20 +32,72 @@ const sizes = args.map(Number);
 const workersList = sizes.length ? sizes : [97, 997, 4997];
 const concurrency = Number(process.env.HAKUBE_BENCH_CONCURRENCY ?? 100);
 const timeoutMs = Number(process.env.HAKUBE_BENCH_TIMEOUT_S ?? 1500) * 1000;
+/** `hakube status` runs per size: their median is the size's figure. */
+const STATUS_RUNS = 3;
+const log = (line: string) => process.stderr.write(`bench/scale: ${line}\n`);
 
-interface Row extends Omit<FakeDeployResult, 'workflows' | 'prepMsPerStep'> {
-  kind: 'fake' | 'lab';
+interface Row extends GrowthRow, Omit<FakeDeployResult, 'workflows' | 'prepMsPerStep' | 'hosts'> {
+  kind: 'fake';
   workflows: number;
-  rssMbPeak: number;
+  /** Median wall time of `npx hakube status <cluster>` of the finished run, a worker up (s). */
+  statusSeconds: number | null;
+  /** The same through `node bin/hakube.js`: without npm's own start-up (s). */
+  statusSecondsNode: number | null;
+  /** Every timed status answered from the progress query, not the closed run's result. */
+  statusAnswered: boolean;
 }
 
-function p50(xs: number[]): number | null {
+function median(xs: number[]): number | null {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
+const round = (x: number | null, d = 2) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+/** One `status` run as a user types it, against this server; its seconds and whether the query answered. */
+function timeStatus(server: TestServer, cmd: string[], cluster: string, home: string): Promise<{ seconds: number; answered: boolean }> {
+  const t0 = performance.now();
+  const child = spawn(cmd[0], [...cmd.slice(1), 'status', cluster, '--address', server.address, '--namespace', server.namespace], {
+    cwd: PROJECT_ROOT,
+    // The server's codec key; a home of its own so the run's kubeconfig lands outside .hakube/.
+    env: { ...server.env, HAKUBE_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      // Without an answer to the query, status falls back to the run's result and says so.
+      const answered = !/start a worker for step detail|^deploy [a-z_]+:/m.test(out);
+      if (code !== 0 && answered) log(`status ${cluster} exited ${code}: ${out.slice(-400)}`);
+      resolve({ seconds, answered });
+    });
+  });
+}
+
+async function statusTimes(server: TestServer, cluster: string): Promise<Pick<Row, 'statusSeconds' | 'statusSecondsNode' | 'statusAnswered'>> {
+  const home = mkdtempSync(join(tmpdir(), 'hakube-bench-status-'));
+  const npx: number[] = [];
+  const node: number[] = [];
+  let answered = true;
+  for (let i = 0; i < STATUS_RUNS; i++) {
+    const a = await timeStatus(server, ['npx', 'hakube'], cluster, home);
+    const b = await timeStatus(server, [process.execPath, join(PROJECT_ROOT, 'bin', 'hakube.js')], cluster, home);
+    npx.push(a.seconds);
+    node.push(b.seconds);
+    answered &&= a.answered && b.answered;
+  }
+  log(`status ${cluster}: npx ${npx.map((x) => x.toFixed(2)).join(' ')} s, node ${node.map((x) => x.toFixed(2)).join(' ')} s${answered ? '' : ' (not all answered by the query)'}`);
+  return { statusSeconds: round(median(npx)), statusSecondsNode: round(median(node)), statusAnswered: answered };
+}
+
 async function main(): Promise<void> {
+  // The CLI's bundle is rebuilt when the sources changed: once here, not in a timed status.
+  execFileSync('npx', ['hakube', '--help'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
   const server = await startTestServer();
   const rows: Row[] = [];
   let stepMs: number[] = [];
@@ -51,75 +106,85 @@ async function main(): Promise<void> {
     const step = await fakeDeploy(server, 2, { name: 'scale-step', concurrency: 1 });
     stepMs = step.prepMsPerStep;
     for (const workers of workersList) {
-      let peak = process.memoryUsage().rss;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 500);
-      process.stderr.write(`bench/scale: deploying 3+${workers} fake hosts (concurrency ${concurrency})\n`);
-      const r = await fakeDeploy(server, workers, { name: `scale-${workers}`, concurrency, timeoutMs });
-      clearInterval(sampler);
+      log(`deploying 3+${workers} fake hosts (concurrency ${concurrency})`);
+      let status: Awaited<ReturnType<typeof statusTimes>> = { statusSeconds: null, statusSecondsNode: null, statusAnswered: false };
+      const r = await fakeDeploy(server, workers, {
+        name: `scale-${workers}`,
+        concurrency,
+        timeoutMs,
+        withQueryWorker: async () => {
+          status = await statusTimes(server, `scale-${workers}`);
+        },
+      });
       const { workflows, prepMsPerStep, ...rest } = r;
       void prepMsPerStep;
-      rows.push({ kind: 'fake', ...rest, workflows: workflows.length, rssMbPeak: Math.round(peak / MB) });
-      process.stderr.write(`bench/scale: ${JSON.stringify(rows[rows.length - 1])}\n`);
+      rows.push({ kind: 'fake', ...rest, workflows: workflows.length, ...status });
+      log(JSON.stringify(rows[rows.length - 1]));
     }
   } finally {
     await server.stop();
   }
 
   const at = (hosts: number) => rows.find((r) => r.hosts === hosts);
+  const r100 = at(100);
   const r5000 = at(5000);
-  const r103 = undefined as Row | undefined;
-  const value = (x: number | undefined | null) => (x === undefined || x === null || Number.isNaN(x) ? null : x);
-  const figures: Record<string, { value: number | null; target: string; ok: boolean; note?: string }> = {};
-  const fig = (key: string, v: number | null, target: number, cmp: 'max' | 'min', note?: string) => {
-    figures[key] = { value: v, target: `${cmp === 'max' ? '<=' : '>='} ${target}`, ok: v !== null && (cmp === 'max' ? v <= target : v >= target), ...(note ? { note } : {}) };
-  };
+  const figures: Record<string, Figure> = {};
   const run5000 = r5000?.error ? `the 5,000-host run did not finish: ${r5000.error}` : undefined;
-  fig('history_bytes_max_5000', value(r5000?.historyBytesMax), 10 * MB, 'max', run5000);
-  fig('history_events_max_5000', value(r5000?.historyEventsMax), 10240, 'max', run5000);
-  fig('task_bytes_max_5000', value(r5000?.taskBytesMax), 2 * MB, 'max', 'sum of the events one workflow task\'s commands produced');
-  fig('progress_query_bytes_5000', value(r5000?.progressQueryBytes), 1 * MB, 'max');
-  fig('worker_rss_mb_5000', value(r5000?.rssMbPeak), 1024, 'max', 'whole bench process: worker, its workflow cache, and the 5,000 in-process fake hosts');
-  fig('worker_rss_mb_103', value(r103?.rssMbPeak), 300, 'max', 'lab run (3+100): not measured by this run');
-  const stepP50 = p50(stepMs);
-  fig('step_overhead_ms_p50', stepP50 === null ? null : Math.round(stepP50 * 10) / 10, 30, 'max', `prep on fake hosts (commands answer at once): activity scheduled to completed / its steps, 3+2 hosts, one at a time`);
-  for (const key of ['overhead_ratio', 'vs_ansible_ratio', 'vs_limit_ratio', 'resume_seconds', 'reexecuted_steps']) {
-    const target = { overhead_ratio: ['max', 1.1], vs_ansible_ratio: ['min', 10], vs_limit_ratio: ['max', 2], resume_seconds: ['max', 5], reexecuted_steps: ['max', 0] }[key] as ['max' | 'min', number];
-    fig(key, null, target[1], target[0], 'needs the lab (100 hosts) and Ansible: not measured by this run');
-  }
+  figures.history_bytes_max_5000 = figure(r5000?.historyBytesMax, '<=', 10 * MB, run5000);
+  figures.history_events_max_5000 = figure(r5000?.historyEventsMax, '<=', 10240, run5000);
+  figures.task_bytes_max_5000 = figure(r5000?.taskBytesMax, '<=', 2 * MB, "sum of the events one workflow task's commands produced");
+  figures.progress_query_bytes_5000 = figure(r5000?.progressQueryBytes, '<=', 1 * MB);
+  figures.worker_rss_mb_5000 = figure(
+    r5000?.workerRssMbPeak,
+    '<=',
+    1024,
+    r5000
+      ? `bench process (worker, its workflow cache, the client) while it deployed and answered the progress query, by ${r5000.workerRssBy} (${r5000.workerRssMbStart} MB when the worker started, after a gc); the fake hosts, in their own process, peaked at ${r5000.fakesRssMbPeak} MB`
+      : undefined,
+  );
+  const ratio = r100?.statusSeconds && r5000?.statusSeconds ? round(r5000.statusSeconds / r100.statusSeconds) : null;
+  figures.status_ratio_5000 = figure(
+    ratio,
+    '<=',
+    2,
+    r100 && r5000
+      ? `npx hakube status of the finished run, a worker up, median of ${STATUS_RUNS}: ${r5000.statusSeconds} s at 5,000 / ${r100.statusSeconds} s at 100 (node bin/hakube.js: ${r5000.statusSecondsNode} / ${r100.statusSecondsNode} s)${r100.statusAnswered && r5000.statusAnswered ? '' : '; not every status was answered by the progress query'}`
+      : 'needs the 100- and the 5,000-host runs in one bench run',
+  );
+  const stepP50 = median(stepMs);
+  figures.step_overhead_ms_p50 = figure(round(stepP50, 1), '<=', 30, 'prep on fake hosts (commands answer at once): activity scheduled to completed / its steps, 3+2 hosts, one at a time');
 
-  const out = {
-    date: new Date().toISOString(),
-    machine: { hostname: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 1024 ** 3) },
-    ...Object.fromEntries(Object.entries(figures).map(([k, f]) => [k, f.value])),
-    targets: figures,
-    growth: rows,
-  };
+  const missed = recordResults('bench/scale.ts (fake hosts)', figures, rows);
   const dir = join(PROJECT_ROOT, 'bench', 'results');
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
-  const md = [
-    `# bench/scale ${out.date} (${out.machine.cpus} cores, ${out.machine.memGiB} GiB)`,
-    '',
-    '| figure | value | target | met |',
-    '| --- | --- | --- | --- |',
-    ...Object.entries(figures).map(([k, f]) => `| ${k} | ${f.value ?? 'not measured'} | ${f.target} | ${f.ok ? 'yes' : 'NO'} |`),
-    '',
-    '| hosts | kind | deploy s | largest history B | its events | all histories B | largest task B | progress query B | peak RSS MB | error |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.hosts} | ${r.kind} | ${r.seconds.toFixed(1)} | ${r.historyBytesMax} | ${r.historyEventsMax} | ${r.historyBytesTotal} | ${r.taskBytesMax} | ${r.progressQueryBytes} | ${r.rssMbPeak} | ${r.error ?? ''} |`),
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, 'latest.md'), md);
-  plot(rows, join(dir, 'scale.png'));
-  process.stdout.write(md);
-  const missed = Object.entries(figures).filter(([, f]) => !f.ok).map(([k]) => k);
+  const merged = (JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')) as { growth: GrowthRow[] }).growth.filter((r) => r.kind === 'fake');
+  plot(merged, join(dir, 'scale.png'));
+  process.stdout.write(
+    [
+      '| figure | value | target | met |',
+      '| --- | --- | --- | --- |',
+      ...Object.entries(figures).map(([k, f]) => `| ${k} | ${f.value ?? 'not measured'} | ${f.target} | ${f.ok ? 'yes' : 'NO'} |`),
+      '',
+      '| hosts | deploy s | largest history B | its events | all histories B | largest task B | progress query B | worker RSS MB peak (at start) | fakes RSS MB | status s (npx / node) | error |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...rows.map((r) => `| ${r.hosts} | ${r.seconds.toFixed(1)} | ${r.historyBytesMax} | ${r.historyEventsMax} | ${r.historyBytesTotal} | ${r.taskBytesMax} | ${r.progressQueryBytes} | ${r.workerRssMbPeak} (${r.workerRssMbStart}) | ${r.fakesRssMbPeak} | ${r.statusSeconds} / ${r.statusSecondsNode}${r.statusAnswered ? '' : ' (closed-run summary)'} | ${r.error ?? ''} |`),
+      '',
+    ].join('\n'),
+  );
   if (missed.length) {
-    process.stderr.write(`bench/scale: missed or not measured: ${missed.join(', ')}\n`);
+    log(`missed or not measured: ${missed.join(', ')}`);
     process.exitCode = 1;
   }
 }
 
-/** Deploy seconds and largest history (MB) against hosts, log-scaled x, as an SVG Chromium renders to PNG. */
-function plot(rows: Row[], png: string): void {
+/**
+ * Deploy seconds and largest history (MB) against hosts, log-scaled x, as an SVG Chromium renders
+ * to PNG. The rows are the merged growth, earlier runs' sizes included; a row without a figure
+ * (a run stopped before it finished has no deploy time) leaves only that line's point out.
+ */
+function plot(growth: GrowthRow[], png: string): void {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const rows = growth.map((r) => ({ hosts: r.hosts, seconds: num(r.seconds), historyMb: num(r.historyBytesMax) === undefined ? undefined : num(r.historyBytesMax)! / MB }));
+  if (!rows.length) return;
   const W = 800;
   const H = 420;
   const m = { l: 70, r: 70, t: 40, b: 50 };
@@ -127,8 +192,8 @@ function plot(rows: Row[], png: string): void {
   const x0 = Math.min(...xs, 1);
   const x1 = Math.max(...xs, 4);
   const X = (h: number) => m.l + ((Math.log10(h) - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
-  const maxS = Math.max(...rows.map((r) => r.seconds), 1);
-  const maxB = Math.max(...rows.map((r) => r.historyBytesMax / MB), 10);
+  const maxS = Math.max(...rows.map((r) => r.seconds ?? 0), 1);
+  const maxB = Math.max(...rows.map((r) => r.historyMb ?? 0), 10);
   const Y = (v: number, max: number) => H - m.b - (v / max) * (H - m.t - m.b);
   const line = (pts: Array<[number, number]>, color: string) =>
     `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([a, b]) => `${a},${b}`).join(' ')}"/>` +
@@ -142,12 +207,12 @@ function plot(rows: Row[], png: string): void {
 <line x1="${W - m.r}" y1="${m.t}" x2="${W - m.r}" y2="${H - m.b}" stroke="#d62728"/>
 ${sorted.map((r) => `<text x="${X(r.hosts)}" y="${H - m.b + 18}" text-anchor="middle">${r.hosts}</text>`).join('')}
 <text x="${W / 2}" y="${H - 10}" text-anchor="middle">hosts (log scale)</text>
-<text x="${m.l - 8}" y="${m.t - 8}" text-anchor="end" fill="#1f77b4">deploy s (max ${maxS.toFixed(0)})</text>
-<text x="${W - m.r + 8}" y="${m.t - 8}" fill="#d62728">history MB (max ${maxB.toFixed(1)})</text>
+<text x="${m.l}" y="${m.t - 6}" fill="#1f77b4">deploy s (max ${maxS.toFixed(0)})</text>
+<text x="${W - m.r}" y="${m.t - 6}" text-anchor="end" fill="#d62728">history MB (max ${maxB.toFixed(1)})</text>
 <line x1="${m.l}" y1="${Y(10, maxB)}" x2="${W - m.r}" y2="${Y(10, maxB)}" stroke="#d62728" stroke-dasharray="4 4"/>
-<text x="${W - m.r - 4}" y="${Y(10, maxB) - 4}" text-anchor="end" fill="#d62728">10 MB warning</text>
-${line(sorted.map((r) => [X(r.hosts), Y(r.seconds, maxS)]), '#1f77b4')}
-${line(sorted.map((r) => [X(r.hosts), Y(r.historyBytesMax / MB, maxB)]), '#d62728')}
+<text x="${W - m.r - 4}" y="${Y(10, maxB) + 14}" text-anchor="end" fill="#d62728">10 MB warning</text>
+${line(sorted.flatMap((r) => (r.seconds === undefined ? [] : [[X(r.hosts), Y(r.seconds, maxS)] as [number, number]])), '#1f77b4')}
+${line(sorted.flatMap((r) => (r.historyMb === undefined ? [] : [[X(r.hosts), Y(r.historyMb, maxB)] as [number, number]])), '#d62728')}
 </svg>`;
   const dir = mkdtempSync(join(tmpdir(), 'hakube-plot-'));
   const file = join(dir, 'scale.svg');

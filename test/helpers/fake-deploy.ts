@@ -1,21 +1,24 @@
 /**
- * A whole deploy on fake hosts (./fake-hosts.ts): the real deployCluster with the real
- * activities on a real Temporal dev server, SSH replaced only at the transport. Measures what
- * Temporal's limits are about: each workflow's history (bytes, events), the largest workflow
- * task's commands, and the progress query's answer.
+ * A whole deploy on fake hosts (./fake-hosts.ts, in a process of their own:
+ * ./fake-hosts-process.ts): the real deployCluster with the real activities on a real Temporal
+ * dev server, SSH replaced only at the transport. Measures what Temporal's limits are about:
+ * each workflow's history (bytes, events), the largest workflow task's commands, and the
+ * progress query's answer; and the peak resident memory of this process (the worker) and of the
+ * fake hosts' process, apart.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { temporal } from '@temporalio/proto';
 import type { Client } from '@temporalio/client';
 import { createActivities } from '../../src/activities';
-import { buildPlan } from '../../src/plan/build';
 import { parseSpec } from '../../src/spec/parse';
 import type { Cluster } from '../../src/spec/types';
 import { SshPool } from '../../src/ssh';
 import { PROJECT_ROOT } from '../../src/temporal/paths';
 import { deployWorkflowId, progressQuery } from '../../src/workflows/defs';
-import { FakeHosts } from './fake-hosts';
+import { FakeHostsProcess, procMemoryMb } from './fake-hosts-process';
 import { bundleOnce, type TestServer } from './temporal';
 
 /** examples/ha-vip.yaml with 3 masters and `workers` workers, reached through `fakes`. */
@@ -54,6 +57,17 @@ export interface FakeDeployResult {
   commandsRun: number;
   sshDials: number;
   sshOpenMax: number;
+  /**
+   * Peak resident memory of this process while its worker deployed and answered the progress
+   * query (MB): the worker, its workflow cache and the client; the fake hosts are not in it.
+   */
+  workerRssMbPeak: number | null;
+  /** This process's VmRSS when the deploy's worker was about to start (MB): the floor under the peak. */
+  workerRssMbStart: number | null;
+  /** How workerRssMbPeak was read: VmHWM after a reset at the start, or VmRSS sampled every 250 ms. */
+  workerRssBy: 'VmHWM' | 'sampled';
+  /** Peak resident memory of the fake hosts' process (MB). */
+  fakesRssMbPeak: number | null;
   /** How the run ended when it did not finish: the server's or the workflow's own words. */
   error?: string;
   /** Per prep host: activity scheduled to completed, divided by its steps (ms). */
@@ -99,83 +113,133 @@ export async function workflowSize(client: Client, workflowId: string): Promise<
   return { size: { workflowId, bytes, events: events.length, taskBytes: Math.max(0, ...perTask.values()) }, children, perStep };
 }
 
-/** Deploys 3 + `workers` fake hosts on `server` with one in-process worker and measures the run. */
+/**
+ * Since when this process's VmHWM counts: resetting it (clear_refs 5) makes VmHWM the peak of what
+ * follows, not of the bundling or an earlier deploy. False where it cannot be reset.
+ */
+function resetPeakRss(): boolean {
+  try {
+    // A full collection first: garbage of the bundling or an earlier deploy is no worker's peak.
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+  } catch {
+    // no gc to call: the peak may include earlier garbage
+  }
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return procMemoryMb('self', 'VmHWM') !== null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Deploys 3 + `workers` fake hosts on `server` with one in-process worker and measures the run.
+ * `withQueryWorker` runs after the progress query, while a worker (not the deploy's) is still up
+ * to answer queries of the finished run.
+ */
 export async function fakeDeploy(
   server: TestServer,
   workers: number,
-  opts: { name?: string; concurrency?: number; latencyMs?: number; timeoutMs?: number; hostsPerGroup?: number; onStart?: () => void } = {},
+  opts: {
+    name?: string;
+    concurrency?: number;
+    latencyMs?: number;
+    timeoutMs?: number;
+    hostsPerGroup?: number;
+    onStart?: () => void;
+    withQueryWorker?: (workflowId: string) => Promise<void>;
+  } = {},
 ): Promise<FakeDeployResult> {
   const name = opts.name ?? `fake-${workers}`;
-  const fakes = new FakeHosts(opts.latencyMs);
-  const spec = fakeSpec(workers, name, fakes, opts.concurrency);
-  fakes.expect(buildPlan(spec));
-  process.env.HAKUBE_SSH_DIRS = [process.env.HAKUBE_SSH_DIRS, fakes.dir].filter(Boolean).join(':');
-  const pool = new SshPool({ transport: fakes.transport });
-  const worker = await server.worker({
-    workflowBundle: await bundleOnce(join(PROJECT_ROOT, 'src', 'workflows', 'index.ts')),
-    activities: createActivities({ pool }),
-  });
-  const started = Date.now();
-  let error: string | undefined;
+  const workflowBundle = await bundleOnce(join(PROJECT_ROOT, 'src', 'workflows', 'index.ts'));
+  const fakes = await FakeHostsProcess.start(opts.latencyMs);
   try {
-    await worker.runUntil(async () => {
-      const handle = await server.client.workflow.start('deployCluster', {
-        taskQueue: 'hakube',
-        workflowId: deployWorkflowId(name),
-        args: [{ spec, options: { retryInterval: '1s', hostAttempts: 2, ...(opts.hostsPerGroup ? { hostsPerGroup: opts.hostsPerGroup } : {}) } }],
-      });
-      opts.onStart?.();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not finished after ${opts.timeoutMs} ms`)), opts.timeoutMs ?? 3_600_000);
-      });
-      try {
-        await Promise.race([handle.result(), timeout]);
-      } catch (err) {
-        error = `${(err as Error).message}${(err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''}`;
-        await handle.terminate('bench: stopped').catch(() => undefined);
-      } finally {
-        clearTimeout(timer);
-      }
-    });
-  } finally {
-    pool.closeAll();
-  }
-  const seconds = (Date.now() - started) / 1000;
-  // Queried with a worker again: the run is closed, so the query replays its history.
-  const progressQueryBytes = await (await server.worker({ workflowBundle: await bundleOnce(join(PROJECT_ROOT, 'src', 'workflows', 'index.ts')), activities: {} })).runUntil(async () => {
+    const spec = fakeSpec(workers, name, fakes, opts.concurrency);
+    await fakes.expect(spec);
+    process.env.HAKUBE_SSH_DIRS = [process.env.HAKUBE_SSH_DIRS, fakes.dir].filter(Boolean).join(':');
+    const byHwm = resetPeakRss();
+    const workerRssMbStart = procMemoryMb('self', 'VmRSS');
+    let sampled = workerRssMbStart ?? 0;
+    const sampler = setInterval(() => (sampled = Math.max(sampled, procMemoryMb('self', 'VmRSS') ?? 0)), 250);
+    const pool = new SshPool({ transport: fakes.transport });
+    const worker = await server.worker({ workflowBundle, activities: createActivities({ pool }) });
+    const started = Date.now();
+    let error: string | undefined;
     try {
-      const p = await server.client.workflow.getHandle(deployWorkflowId(name)).query(progressQuery);
-      return Buffer.byteLength(JSON.stringify(p));
-    } catch (err) {
-      error ??= `progress query: ${(err as Error).message}`;
-      return NaN;
+      await worker.runUntil(async () => {
+        const handle = await server.client.workflow.start('deployCluster', {
+          taskQueue: 'hakube',
+          workflowId: deployWorkflowId(name),
+          args: [{ spec, options: { retryInterval: '1s', hostAttempts: 2, ...(opts.hostsPerGroup ? { hostsPerGroup: opts.hostsPerGroup } : {}) } }],
+        });
+        opts.onStart?.();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`not finished after ${opts.timeoutMs} ms`)), opts.timeoutMs ?? 3_600_000);
+        });
+        try {
+          await Promise.race([handle.result(), timeout]);
+        } catch (err) {
+          error = `${(err as Error).message}${(err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''}`;
+          await handle.terminate('bench: stopped').catch(() => undefined);
+        } finally {
+          clearTimeout(timer);
+        }
+      });
+    } finally {
+      pool.closeAll();
     }
-  });
-  const workflows: WorkflowSize[] = [];
-  const prepMsPerStep: number[] = [];
-  const queue = [deployWorkflowId(name)];
-  while (queue.length) {
-    const batch = queue.splice(0, 20);
-    for (const r of await Promise.all(batch.map((id) => workflowSize(server.client, id)))) {
-      workflows.push(r.size);
-      prepMsPerStep.push(...r.perStep);
-      queue.push(...r.children);
+    const seconds = (Date.now() - started) / 1000;
+    let workerRssMbPeak: number | null = null;
+    // Queried with a worker again: the run is closed, so the query replays its history.
+    const progressQueryBytes = await (await server.worker({ workflowBundle, activities: {} })).runUntil(async () => {
+      let bytes = NaN;
+      try {
+        const p = await server.client.workflow.getHandle(deployWorkflowId(name)).query(progressQuery);
+        bytes = Buffer.byteLength(JSON.stringify(p));
+      } catch (err) {
+        error ??= `progress query: ${(err as Error).message}`;
+      }
+      clearInterval(sampler);
+      const hwm = byHwm ? procMemoryMb('self', 'VmHWM') : null;
+      workerRssMbPeak = hwm !== null ? Math.max(hwm, sampled) : sampled || null;
+      await opts.withQueryWorker?.(deployWorkflowId(name));
+      return bytes;
+    });
+    const fakesRssMbPeak = fakes.peakRssMb();
+    const stats = await fakes.stats();
+    const workflows: WorkflowSize[] = [];
+    const prepMsPerStep: number[] = [];
+    const queue = [deployWorkflowId(name)];
+    while (queue.length) {
+      const batch = queue.splice(0, 20);
+      for (const r of await Promise.all(batch.map((id) => workflowSize(server.client, id)))) {
+        workflows.push(r.size);
+        prepMsPerStep.push(...r.perStep);
+        queue.push(...r.children);
+      }
     }
+    return {
+      hosts: 3 + workers,
+      seconds,
+      workflows,
+      historyBytesMax: Math.max(...workflows.map((w) => w.bytes)),
+      historyEventsMax: Math.max(...workflows.map((w) => w.events)),
+      historyBytesTotal: workflows.reduce((a, w) => a + w.bytes, 0),
+      taskBytesMax: Math.max(...workflows.map((w) => w.taskBytes)),
+      progressQueryBytes,
+      commandsRun: stats.commandsRun,
+      sshDials: stats.dials,
+      sshOpenMax: stats.maxOpen,
+      workerRssMbPeak,
+      workerRssMbStart,
+      workerRssBy: byHwm ? 'VmHWM' : 'sampled',
+      fakesRssMbPeak,
+      ...(error ? { error } : {}),
+      prepMsPerStep,
+    };
+  } finally {
+    await fakes.stop();
   }
-  return {
-    hosts: 3 + workers,
-    seconds,
-    workflows,
-    historyBytesMax: Math.max(...workflows.map((w) => w.bytes)),
-    historyEventsMax: Math.max(...workflows.map((w) => w.events)),
-    historyBytesTotal: workflows.reduce((a, w) => a + w.bytes, 0),
-    taskBytesMax: Math.max(...workflows.map((w) => w.taskBytes)),
-    progressQueryBytes,
-    commandsRun: fakes.commandsRun(),
-    sshDials: fakes.dials,
-    sshOpenMax: fakes.maxOpen,
-    ...(error ? { error } : {}),
-    prepMsPerStep,
-  };
 }

@@ -7,11 +7,14 @@
  * host of a first deploy does: a step's check fails until the step's commands ran, commands exit 0
  * with output of about the lab's size, files are kept (sha256 and mode), and the commands whose
  * output the worker parses (join command, certificate key, node status, health probes) answer in
- * kubeadm's and kubectl's format. For bench/ and tests only: never imported from src/.
+ * kubeadm's and kubectl's format. The hosts live in the worker's process (`transport`) or in
+ * their own, behind one unix socket (`serve`, ./fake-hosts-process.ts), so the worker's memory
+ * can be told from theirs. For bench/ and tests only: never imported from src/.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { Server, utils, type ServerChannel } from 'ssh2';
@@ -141,7 +144,39 @@ export class FakeHosts {
   /** The SshOptions.transport: a fresh stream into this host's fake sshd. */
   transport = (target: SshTarget): Duplex => {
     const [client, server] = duplexPair();
-    const host = this.stateOf(target.host);
+    this.attach(target.host, server, client);
+    return client;
+  };
+
+  /**
+   * Serves every host on one unix socket, for a worker in another process: a connection's first
+   * line names the host (what `transport` is told in process), the SSH handshake follows.
+   */
+  serve(socketPath: string): Promise<NetServer> {
+    const srv = createServer((socket) => {
+      socket.on('error', () => undefined);
+      let head = Buffer.alloc(0);
+      const onData = (d: Buffer) => {
+        head = Buffer.concat([head, d]);
+        const nl = head.indexOf(10);
+        if (nl < 0) return;
+        socket.off('data', onData);
+        socket.pause();
+        // The client does not wait for the name to be read: its SSH banner may share the chunk.
+        if (nl + 1 < head.length) socket.unshift(head.subarray(nl + 1));
+        this.attach(head.subarray(0, nl).toString(), socket, socket);
+      };
+      socket.on('data', onData);
+    });
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(socketPath, () => resolve(srv));
+    });
+  }
+
+  /** A fake sshd for `host` on `stream`; `ends` closing is the connection closing. */
+  private attach(hostName: string, stream: Duplex, ends: Duplex): void {
+    const host = this.stateOf(hostName);
     this.dials++;
     this.open++;
     this.maxOpen = Math.max(this.maxOpen, this.open);
@@ -150,8 +185,8 @@ export class FakeHosts {
       if (!closed) this.open--;
       closed = true;
     };
-    client.once('close', down);
-    client.once('end', down);
+    ends.once('close', down);
+    ends.once('end', down);
     const sshd = new Server({ hostKeys: [this.hostKey.private] }, (conn) => {
       conn.on('error', () => undefined);
       conn.on('authentication', (ctx) => (ctx.method === 'publickey' ? ctx.accept() : ctx.reject(['publickey'])));
@@ -162,9 +197,8 @@ export class FakeHosts {
         });
       });
     });
-    sshd.injectSocket(server as never);
-    return client;
-  };
+    sshd.injectSocket(stream as never);
+  }
 
   commandsRun(): number {
     let n = 0;
