@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .option('--task-queue <name>', 'task queue to poll', TASK_QUEUE);
   addConnectionOptions(cmd).action(async (flags: WorkerFlags) => {
     const { connectNative } = await import('../temporal/connection');
-    const { createWorker } = await import('../worker');
+    const { createWorker, WORKFLOW_THREAD_HEAP } = await import('../worker');
     const { connection, namespace, address } = await connectNative(flags);
     try {
       const worker = await createWorker({
@@ -49,6 +49,7 @@ export function register(program: Command): void {
         namespace,
         taskQueue: flags.taskQueue,
         maxConcurrentActivities: flags.maxConcurrentActivities,
+        workflowThreadHeap: WORKFLOW_THREAD_HEAP,
       });
       process.stderr.write(`hakube worker: polling task queue "${flags.taskQueue}" on ${address} (namespace ${namespace}); Ctrl-C stops\n`);
       // The SDK Runtime turns SIGINT/SIGTERM into worker.shutdown(): run() returns once drained.
