@@ -10,45 +10,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker as Thread } from 'node:worker_threads';
-import type { BundleOptions } from '@temporalio/worker';
-
-type BundleLogger = NonNullable<BundleOptions['logger']>;
-type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
-
-/**
- * What the bundling thread runs: plain CommonJS given as source, so it needs neither tsx nor a
- * file of its own beside the CLI's bundle; the SDK comes by the path the caller resolved.
- */
-const BUNDLE_THREAD = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { bundleWorkflowCode } = require(workerData.sdk);
-const send = (level) => (message) => parentPort.postMessage({ level, message: String(message) });
-const logger = { trace: send('trace'), debug: send('debug'), info: send('info'), log: send('info'), warn: send('warn'), error: send('error') };
-bundleWorkflowCode({ workflowsPath: workerData.workflowsPath, logger }).then(
-  ({ code }) => parentPort.postMessage({ code }),
-  (err) => parentPort.postMessage({ error: (err && err.stack) || String(err) }),
-);
-`;
-
-/**
- * bundleWorkflowCode in a thread of its own. webpack and swc leave a couple of hundred MB in
- * the heap that ran them (measured: a worker that bundled at start sat 210 MB higher, for its
- * whole life, than one that found the bundle in dist/); a thread's heap goes when it ends.
- */
-function bundleInThread(workflowsPath: string, logger: BundleLogger): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const thread = new Thread(BUNDLE_THREAD, { eval: true, workerData: { workflowsPath, sdk: require.resolve('@temporalio/worker') } });
-    let code: string | undefined;
-    thread.on('message', (m: { level?: LogLevel; message?: string; code?: string; error?: string }) => {
-      if (m.level) logger[m.level](m.message ?? '');
-      else if (m.error !== undefined) reject(new Error(m.error));
-      else code = m.code;
-    });
-    thread.on('error', reject);
-    thread.on('exit', (exitCode) => (code !== undefined ? resolve(code) : reject(new Error(`workflow bundling thread exited ${exitCode} without a bundle`))));
-  });
-}
+import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 
 function tsFiles(dir: string, out: string[]): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -78,7 +40,7 @@ export function bundleKey(root: string, srcDir: string): string {
 export interface CachedBundleOptions {
   root: string;
   workflowsPath: string;
-  logger: BundleLogger;
+  logger: NonNullable<BundleOptions['logger']>;
 }
 
 /**
@@ -89,7 +51,7 @@ export async function cachedWorkflowBundle(opts: CachedBundleOptions): Promise<{
   const dist = path.join(opts.root, 'dist');
   const codePath = path.join(dist, `workflows-${bundleKey(opts.root, path.join(opts.root, 'src'))}.js`);
   if (fs.existsSync(codePath)) return { codePath };
-  const code = await bundleInThread(opts.workflowsPath, opts.logger);
+  const { code } = await bundleWorkflowCode({ workflowsPath: opts.workflowsPath, logger: opts.logger });
   fs.mkdirSync(dist, { recursive: true });
   const tmp = `${codePath}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, code);

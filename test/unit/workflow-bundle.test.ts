@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from '../../src/temporal/paths';
-import { bundleKey, cachedWorkflowBundle } from '../../src/temporal/workflow-bundle';
+import { bundleKey } from '../../src/temporal/workflow-bundle';
 
 test("the cached workflow bundle's key follows the sources' contents and the lock file, not their times", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hakube-bundle-'));
@@ -22,25 +21,6 @@ test("the cached workflow bundle's key follows the sources' contents and the loc
     assert.notEqual(bundleKey(root, path.join(root, 'src')), edited, 'another SDK version is another bundle');
     fs.writeFileSync(path.join(root, 'src/new.ts'), '');
     assert.notEqual(bundleKey(root, path.join(root, 'src')), edited);
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
-});
-
-test('a missing bundle is built (in a thread of its own) once, then found in dist/; a bundling error is the call\'s', async () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hakube-bundle-'));
-  const logger = { trace() {}, debug() {}, info() {}, log() {}, warn() {}, error() {} };
-  try {
-    fs.mkdirSync(path.join(root, 'src'));
-    fs.writeFileSync(path.join(root, 'src/index.ts'), 'export {};\n');
-    const workflowsPath = path.join(PROJECT_ROOT, 'bench', 'lab-fragment', 'workflows.ts');
-    const { codePath } = await cachedWorkflowBundle({ root, workflowsPath, logger });
-    assert.match(fs.readFileSync(codePath, 'utf8'), /labFragment/);
-    const built = fs.statSync(codePath).mtimeMs;
-    assert.equal((await cachedWorkflowBundle({ root, workflowsPath, logger })).codePath, codePath);
-    assert.equal(fs.statSync(codePath).mtimeMs, built, 'found, not built again');
-    fs.writeFileSync(path.join(root, 'src/index.ts'), 'export const x = 1;\n');
-    await assert.rejects(cachedWorkflowBundle({ root, workflowsPath: path.join(root, 'no-such-workflows.ts'), logger }));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
