@@ -19,7 +19,7 @@ import type { DeployInput } from '../workflows/deploy';
 import { describeFailure } from '../workflows/failure';
 import type { GroupHostOutcome, HostGroupInput } from '../workflows/group';
 import type { JoinOutcome } from '../workflows/join';
-import { applyChecks, applyFailure, applyResult, initialProgress, markRunning } from '../workflows/state';
+import { applyChecks, applyFailure, applyGroupOutcome, applyResult, initialProgress, markRunning } from '../workflows/state';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 
@@ -139,11 +139,7 @@ export async function progressFromHistory(client: Client, handle: WorkflowHandle
           for (const o of outcomes ?? []) {
             const h = hostIn(s.phase, o.host);
             if (!h) continue;
-            if (o.ok && o.result) applyResult(h, o.result);
-            else {
-              applyFailure(h, o.error ?? 'failed', o.details?.attempt ?? 1, o.details);
-              if (o.compensated) h.status = 'compensated';
-            }
+            applyGroupOutcome(h, o);
           }
           continue;
         }

@@ -34,7 +34,7 @@ import { AbortRequested, CredentialsUnavailable, credentialsToRefresh, runPlan, 
 import { SpecStore } from './spec-ref';
 import { progressAnswer } from './compact';
 import { GROUP_HOSTS, GROUPS_PATCH, hostGroup } from './group';
-import { applyChecks, applyFailure, applyResult, hostOf, initialProgress, markRunning, phaseOf, summariesFor, summaryFor } from './state';
+import { applyChecks, applyFailure, applyGroupOutcome, applyResult, hostOf, initialProgress, markRunning, phaseOf, summariesFor, summaryFor } from './state';
 
 /** Marker of the health gate after each control plane (runs recorded before it replay without it). */
 export const GATE_PATCH = 'hakube-control-plane-gate';
@@ -243,11 +243,7 @@ export class ActionRun implements RunnerEffects {
     }
     for (const o of got) {
       const h = hostOf(progress, o.host);
-      if (o.ok && o.result) applyResult(h, o.result);
-      else {
-        applyFailure(h, o.error ?? 'failed', o.details?.attempt ?? 1, o.details);
-        if (o.compensated) h.status = 'compensated';
-      }
+      applyGroupOutcome(h, o);
       outcomes.set(o.host, { ok: o.ok, error: o.error, undone: o.compensated, undoError: o.undoError, health: o.health });
     }
     return outcomes;

@@ -68,6 +68,13 @@ export function applyResult(h: HostProgress, result: HostPhaseResult, now = Date
   }
 }
 
+/** One host's outcome as a host group hands it back (the workflow and the history reader both apply it). */
+export function applyGroupOutcome(h: HostProgress, o: { ok: boolean; result?: HostPhaseResult; error?: string; details?: StepFailureDetails; compensated?: boolean }): void {
+  if (o.ok && o.result) return applyResult(h, o.result);
+  applyFailure(h, o.error ?? 'failed', o.details?.attempt ?? 1, o.details);
+  if (o.compensated) h.status = 'compensated';
+}
+
 export function applyFailure(h: HostProgress, message: string, attempts: number, details?: StepFailureDetails, now = Date.now()): void {
   h.status = 'failed';
   h.endedAt = now;
