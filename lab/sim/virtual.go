@@ -114,9 +114,21 @@ func (k *kubelet) resyncVirtual() {
 	}
 }
 
+// virtualDone: the apiserver's copy already says what this kubelet would report. The Ready
+// condition counts too: the node lifecycle controller marks every pod of a node whose Lease
+// lapsed not Ready (a kubelet starved under load), and the real kubelet's status manager
+// reports Ready again once it finds the apiserver's copy differs from its own.
 func virtualDone(p obj) bool {
 	st, _ := p["status"].(map[string]any)
-	return meta(p)["deletionTimestamp"] == nil && str(st["phase"]) == "Running" && str(st["podIP"]) != ""
+	if meta(p)["deletionTimestamp"] != nil || str(st["phase"]) != "Running" || str(st["podIP"]) == "" {
+		return false
+	}
+	for _, c := range asList(st["conditions"]) {
+		if cm, _ := c.(map[string]any); str(cm["type"]) == "Ready" {
+			return str(cm["status"]) == "True"
+		}
+	}
+	return false
 }
 
 func (k *kubelet) runVirtual(p obj) {
@@ -146,7 +158,14 @@ func (k *kubelet) runVirtual(p obj) {
 			return // no pod CIDR yet: the resync retries
 		}
 	}
-	st := podStatus(spec, k.nodeIP, ip, time.Now(), true, true, 0)
+	started := time.Now()
+	if prev, _ := p["status"].(map[string]any); prev != nil {
+		// a re-report keeps the pod's start, as the kubelet does
+		if t, err := time.Parse(time.RFC3339, str(prev["startTime"])); err == nil {
+			started = t
+		}
+	}
+	st := podStatus(spec, k.nodeIP, ip, started, true, true, 0)
 	if err := k.apiClient().do("PATCH", "/api/v1/namespaces/"+ns+"/pods/"+name+"/status", obj{"status": st}, nil); err != nil && !isNotFound(err) {
 		log.Printf("pod %s/%s: status: %v", ns, name, err)
 		return

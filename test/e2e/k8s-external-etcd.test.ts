@@ -125,6 +125,8 @@ describe('the external-etcd runbook by hand: external etcd, nginx on every node,
     await put(lab, 'k1', '/root/test-nginx.yaml', fixture('test-nginx.yaml'));
     const applied = await ok(lab, 'k1', `${ADMIN} apply -f /root/test-nginx.yaml`);
     assert.match(applied.stdout, /deployment.apps\/test-nginx created\nservice\/test-nginx created/);
+    // the pods turn Ready once the scheduler has bound them and each node's kubelet reported them
+    await ok(lab, 'k1', `${ADMIN} rollout status deployment/test-nginx --timeout=90s`, 120_000);
     const deploy = await ok(lab, 'k3', `${ADMIN} get deployments`);
     assert.match(deploy.stdout, /^test-nginx\s+3\/3\s+3\s+3\s/m);
     const pods = (await ok(lab, 'k2', `${ADMIN} get pods -o wide`)).stdout.trim().split('\n').slice(1);
