@@ -55,6 +55,8 @@ interface ExecResult extends RunResult {
 }
 
 const MAX_CAPTURE = 64 * 1024 * 1024;
+/** Files up to this size go with their comparison in one command; a larger one is compared first. */
+const INLINE_WRITE_MAX = 256 * 1024;
 /** After an abort, how long the remote side gets to close the channel before we drop it. */
 const ABORT_GRACE_MS = 10_000;
 
@@ -148,26 +150,35 @@ export class SshConnection {
   /**
    * Writes `content` to `path` with `mode` (octal string) unless the host already has exactly
    * that; returns whether anything changed. The host installs it only if what arrived has the
-   * content's sha256. Content never appears in logs or errors.
+   * content's sha256. Content never appears in logs or errors. Small content is sent with the
+   * comparison (one round trip); larger content is compared first so an unchanged big file is
+   * not sent again.
    */
   async writeFileIfChanged(path: string, content: string | Buffer, mode: string): Promise<boolean> {
     if (!/^[0-7]{3,4}$/.test(mode)) throw new InvalidCommandError(`${this.target.host}: invalid file mode ${JSON.stringify(mode)}`, this.target.host);
-    if (!path.startsWith('/')) throw new InvalidCommandError(`${this.target.host}: file path must be absolute: ${path}`, this.target.host);
+    if (!path.startsWith('/') || path.endsWith('/')) throw new InvalidCommandError(`${this.target.host}: file path must be absolute and name a file: ${path}`, this.target.host);
     const data = typeof content === 'string' ? Buffer.from(content) : content;
     const want = createHash('sha256').update(data).digest('hex');
-    const probe = await this.exec(['sh', '-c', PROBE_FILE, 'sh', path], { okExitCodes: [0, 1] }, true);
-    const [hashLine = '', modeLine = ''] = (probe.stdout?.toString() ?? '').split('\n');
-    // sha256sum prefixes a backslash when it had to escape the file name.
-    const have = /^\\?([0-9a-f]{64})/.exec(hashLine)?.[1];
-    const sameMode = modeLine.trim() !== '' && parseInt(modeLine, 8) === parseInt(mode, 8);
-    if (probe.exitCode === 0 && have === want) {
-      if (sameMode) return false;
-      await this.exec(['chmod', mode, '--', path], {}, false);
-      return true;
+    if (data.length > INLINE_WRITE_MAX) {
+      const probe = await this.exec(['sh', '-c', PROBE_FILE, 'sh', path], { okExitCodes: [0, 1] }, true);
+      const [hashLine = '', modeLine = ''] = (probe.stdout?.toString() ?? '').split('\n');
+      // sha256sum prefixes a backslash when it had to escape the file name.
+      const have = /^\\?([0-9a-f]{64})/.exec(hashLine)?.[1];
+      const sameMode = modeLine.trim() !== '' && parseInt(modeLine, 8) === parseInt(mode, 8);
+      if (probe.exitCode === 0 && have === want) {
+        if (sameMode) return false;
+        await this.exec(['chmod', mode, '--', path], {}, false);
+        return true;
+      }
     }
     const tmp = `${path}.hakube-${randomBytes(6).toString('hex')}`;
-    await this.exec(['sh', '-c', WRITE_FILE, 'sh', path, tmp, mode, want], { stdin: data }, false);
-    return true;
+    const r = await this.exec(['sh', '-c', WRITE_FILE, 'sh', path, tmp, mode, want], { stdin: data }, true);
+    // The last line: a chatty shell start-up file may print before the script does.
+    const said = (r.stdout?.toString() ?? '').trim().split('\n').pop();
+    if (said !== 'same' && said !== 'mode' && said !== 'written') {
+      throw new CommandFailedError(this.target.host, r.exitCode, r.exitSignal, `install ${path}`, r.stderrTail, `unexpected answer ${JSON.stringify(said?.slice(0, 80))}`);
+    }
+    return said !== 'same';
   }
 
   async readFile(path: string): Promise<string> {

@@ -42,19 +42,34 @@ export const SUDO_REFUSED = /^(sudo: (a password is required|a terminal is requi
 export const PROBE_FILE = 'sha256sum -- "$1" 2>/dev/null && stat -c %a -- "$1"';
 
 /**
- * Writes stdin to a temp file beside the target, checks that what arrived has the sha256 the
- * worker sent ($4), and only then renames it over the target, so readers never see a half-written
- * file and a connection cut mid-upload (sshd then closes stdin, `cat` sees an early EOF) never
- * installs a truncated one. The umask keeps a secret unreadable by others until chmod gives the
- * planned mode; it is set after mkdir so created parent directories get the usual modes.
+ * `sh -c WRITE_FILE sh PATH TMP MODE SHA256` with the content on stdin: compares and installs in
+ * one round trip, printing `same` (the file already has that sha256 and mode), `mode` (only its
+ * mode was changed) or `written`. A new content goes to a temp file beside the target, is checked
+ * against the sha256 the worker sent ($4), and only then renamed over the target, so readers
+ * never see a half-written file and a connection cut mid-upload (sshd then closes stdin, `cat`
+ * sees an early EOF) never installs a truncated one. The umask keeps a secret unreadable by others
+ * until chmod gives the planned mode; it is set after mkdir so created parent directories get
+ * the usual modes. Modes compare as octal numbers (0644 = 644).
  */
 export const WRITE_FILE = [
   // A signal (sshd ending the session) must not leave the temp file behind either.
-  'trap \'rm -f -- "$2"; exit 1\' HUP INT PIPE TERM;',
-  'mkdir -p -- "$(dirname -- "$1")" && umask 077 && cat >"$2" && h=$(sha256sum <"$2") &&',
+  'trap \'rm -f -- "$2"; exit 1\' HUP INT PIPE TERM',
+  // 1 is sha256sum's answer for a missing file; anything else it says stops the write.
+  'h=$(sha256sum -- "$1" 2>&1) || { s=$?; [ "$s" = 1 ] || { echo "$h" >&2; exit "$s"; }; h=; }',
+  // sha256sum prefixes a backslash when it had to escape the file name.
+  'h=${h#\\\\}',
+  'if [ "${h%% *}" = "$4" ]; then',
+  // What arrives is not needed, but read: the worker's write must not race the channel closing.
+  '  cat >/dev/null',
+  '  m=$(stat -c %a -- "$1") || exit 1',
+  '  if [ "$((0$m))" = "$((0$3))" ]; then echo same; exit 0; fi',
+  '  chmod "$3" -- "$1" && echo mode; exit',
+  'fi',
+  'd=${1%/*}',
+  '{ [ -d "${d:-/}" ] || mkdir -p -- "${d:-/}"; } && umask 077 && cat >"$2" && h=$(sha256sum <"$2") &&',
   '{ [ "${h%% *}" = "$4" ] || { echo "hakube: $1 arrived with another sha256 (upload cut short?): not installed" >&2; false; }; } &&',
-  'chmod "$3" "$2" && mv -f -- "$2" "$1" || { s=$?; rm -f -- "$2"; exit $s; }',
-].join(' ');
+  'chmod "$3" "$2" && mv -f -- "$2" "$1" && echo written || { s=$?; rm -f -- "$2"; exit $s; }',
+].join('\n');
 
 /*
  * Detached commands: long steps (kubeadm init/join/reset, package installs) must outlive the SSH

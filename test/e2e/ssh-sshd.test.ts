@@ -266,6 +266,27 @@ describe('files', () => {
     assert.ok(!logged.some((l) => l.includes('s3cret')));
     await rejectsWith(conn.writeFileIfChanged(path, 'x', 'rw'), InvalidCommandError);
   });
+
+  it('a small file takes one command, compared and installed on the host; a big one is compared first', async () => {
+    const conn = await pool.get(target);
+    const small = join(sshd.dir, 'etc', 'one-trip', 'small.conf');
+    const commands = () => logged.filter((l) => l.includes('ssh run')).length;
+    let n = commands();
+    assert.equal(await conn.writeFileIfChanged(small, 'a: 1\n', '644'), true);
+    assert.equal(commands() - n, 1);
+    n = commands();
+    // 644 and 0644 are one mode.
+    assert.equal(await conn.writeFileIfChanged(small, 'a: 1\n', '0644'), false);
+    assert.equal(commands() - n, 1);
+    const big = join(sshd.dir, 'etc', 'one-trip', 'big.bin');
+    const data = Buffer.alloc(300 * 1024, 'b');
+    assert.equal(await conn.writeFileIfChanged(big, data, '0600'), true);
+    n = commands();
+    assert.equal(await conn.writeFileIfChanged(big, data, '0600'), false);
+    assert.equal(commands() - n, 1, 'an unchanged big file is not sent again');
+    assert.equal((await conn.run(['stat', '-c', '%a %s', big])).stdoutTail, `600 ${data.length}\n`);
+    await rejectsWith(conn.writeFileIfChanged(`${small}/`, 'x', '0644'), InvalidCommandError);
+  });
 });
 
 describe('executeStep', () => {

@@ -60,7 +60,8 @@ export const TARGETS: Record<Example, Partial<Record<PhaseName, Target>>> = {
   },
   'ha-vip': {
     prep: { host: 'm2', match: ['modprobe'], killAnchor: 'hang' },
-    // The lb step only writes files: the file probe (exit 1 means "missing") is what can fail.
+    // The lb step only writes files (its reload check passes before haproxy runs): the file
+    // write's comparison is what can fail (sha256sum's exit 1 means "missing", so another code).
     lb: { host: 'm2', match: ['sha256sum', '--', '/etc/haproxy/haproxy.cfg'], exitCode: 3, killAnchor: 'hang' },
     init: { host: 'm1', match: ['kubeadm', 'init'], killAnchor: 'run' },
     'join-masters': { host: 'm3', match: ['kubeadm', 'join'], killAnchor: 'run' },

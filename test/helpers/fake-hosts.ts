@@ -232,12 +232,21 @@ export class FakeHosts {
     };
     ch.on('error', () => undefined);
     if (argv[0] === 'sh' && argv[1] === '-c' && argv[2] === WRITE_FILE) {
-      const [path, , mode] = argv.slice(4);
+      const [path, , mode, want] = argv.slice(4);
       const hash = createHash('sha256');
       ch.on('data', (d: Buffer) => hash.update(d));
       ch.on('end', () => {
-        host.files.set(path, { sha256: hash.digest('hex'), mode });
-        reply({ code: 0 });
+        // As the host script answers: compared with what is there, installed only with the sent sha256.
+        const had = host.files.get(path);
+        if (had?.sha256 === want) {
+          const same = parseInt(had.mode, 8) === parseInt(mode, 8);
+          if (!same) had.mode = mode;
+          return reply({ code: 0, stdout: same ? 'same\n' : 'mode\n' });
+        }
+        const got = hash.digest('hex');
+        if (got !== want) return reply({ code: 1, stderr: `hakube: ${path} arrived with another sha256 (upload cut short?): not installed\n` });
+        host.files.set(path, { sha256: got, mode });
+        reply({ code: 0, stdout: 'written\n' });
       });
       return;
     }
