@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/temporal/paths';
+import { WORKFLOW_THREAD_HEAP } from '../src/worker';
 import { chromiumBinary } from '../test/helpers/browser';
 import { fakeDeploy, type FakeDeployResult } from '../test/helpers/fake-deploy';
 import { startTestServer, type TestServer } from '../test/helpers/temporal';
@@ -112,6 +113,8 @@ async function main(): Promise<void> {
         name: `scale-${workers}`,
         concurrency,
         timeoutMs,
+        // as `hakube worker` runs its workflow thread (the launcher's start-up flags: package.json)
+        workflowThreadHeap: WORKFLOW_THREAD_HEAP,
         withQueryWorker: async () => {
           status = await statusTimes(server, `scale-${workers}`);
         },

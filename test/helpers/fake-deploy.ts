@@ -17,6 +17,7 @@ import { parseSpec } from '../../src/spec/parse';
 import type { Cluster } from '../../src/spec/types';
 import { SshPool } from '../../src/ssh';
 import { PROJECT_ROOT } from '../../src/temporal/paths';
+import type { WORKFLOW_THREAD_HEAP } from '../../src/worker';
 import { deployWorkflowId, progressQuery } from '../../src/workflows/defs';
 import { FakeHostsProcess, procMemoryMb } from './fake-hosts-process';
 import { bundleOnce, type TestServer } from './temporal';
@@ -147,6 +148,8 @@ export async function fakeDeploy(
     latencyMs?: number;
     timeoutMs?: number;
     hostsPerGroup?: number;
+    /** The workflow thread's heap cap `hakube worker` runs with (src/worker.ts); Node's defaults without. */
+    workflowThreadHeap?: typeof WORKFLOW_THREAD_HEAP;
     onStart?: () => void;
     withQueryWorker?: (workflowId: string) => Promise<void>;
   } = {},
@@ -163,7 +166,7 @@ export async function fakeDeploy(
     let sampled = workerRssMbStart ?? 0;
     const sampler = setInterval(() => (sampled = Math.max(sampled, procMemoryMb('self', 'VmRSS') ?? 0)), 250);
     const pool = new SshPool({ transport: fakes.transport });
-    const worker = await server.worker({ workflowBundle, activities: createActivities({ pool }) });
+    const worker = await server.worker({ workflowBundle, activities: createActivities({ pool }), workflowThreadHeap: opts.workflowThreadHeap });
     const started = Date.now();
     let error: string | undefined;
     try {
