@@ -79,8 +79,9 @@ let running: Promise<void>;
 before(async () => {
   server = await startTestServer();
   const fakes = new FakeHosts(buildPlan(loadSpec(SPEC))).activities();
-  // Slow hosts, so the board is seen with hosts running and redraws many times.
-  const slow = { ...fakes, runHostPhase: async (input: Parameters<typeof fakes.runHostPhase>[0]) => (await sleep(700), fakes.runHostPhase(input)) };
+  // Slow hosts, so the board is seen with hosts running and redraws many times, also at load
+  // (700 ms per phase was once too short for a 250 ms capture beside a 5,000-host bench).
+  const slow = { ...fakes, runHostPhase: async (input: Parameters<typeof fakes.runHostPhase>[0]) => (await sleep(1500), fakes.runHostPhase(input)) };
   worker = await server.worker({ workflowBundle: await bundleOnce(WORKFLOWS), activities: slow });
   running = worker.run();
 });
