@@ -113,7 +113,7 @@ async function main(): Promise<void> {
         name: `scale-${workers}`,
         concurrency,
         timeoutMs,
-        // as `hakube worker` runs its workflow thread (the launcher's start-up flags: package.json)
+        // as `hakube worker` runs its workflow thread (src/cli/worker.ts passes the same cap)
         workflowThreadHeap: WORKFLOW_THREAD_HEAP,
         withQueryWorker: async () => {
           status = await statusTimes(server, `scale-${workers}`);
