@@ -42,6 +42,7 @@ export function register(program: Command): void {
     const { withHostDetail } = await import('../client/progress');
     const { exitCodeFor, follow } = await import('../client/follow');
     const { closedRunSummary } = await import('../client/closed');
+    const { closedQueryWaitMs, workerPolling } = await import('../client/pollers');
     const { withLiveSteps } = await import('../client/live');
     const { renderSummary } = await import('../client/summary');
     const { withKubeconfig } = await import('../client/kubeconfig');
@@ -51,8 +52,10 @@ export function register(program: Command): void {
       const handle = client.workflow.getHandle(desc.workflowId);
       const link = webUiLink(handle.workflowId, client.options.namespace);
       if (desc.status.name !== 'RUNNING' && !flags.json) {
-        // A finished run: the query needs a worker, the result does not.
-        const answered = await queryProgress(handle, 3000).catch(() => undefined);
+        // A finished run: the query needs a worker (asked only when one polls the run's task
+        // queue), the result does not.
+        const polled = await workerPolling(client, desc.taskQueue).catch(() => false);
+        const answered = polled ? await queryProgress(handle, closedQueryWaitMs(desc.historySize)).catch(() => undefined) : undefined;
         if (!answered) {
           const closed = await closedRunSummary(handle, desc.status.name);
           process.stdout.write(`${closed.text}\nWeb UI: ${link}\n`);

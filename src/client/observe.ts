@@ -7,12 +7,10 @@ import type { Client } from '@temporalio/client';
 import type { ObservedCluster } from '../plan/observed';
 import type { Cluster } from '../spec/types';
 import { TASK_QUEUE } from '../temporal/task-queue';
-
-const WORKFLOW_TASK_QUEUE = 1;
+import { workerPolling } from './pollers';
 
 export async function readLiveCluster(client: Client, spec: Cluster): Promise<ObservedCluster | undefined> {
-  const { pollers } = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: TASK_QUEUE }, taskQueueType: WORKFLOW_TASK_QUEUE });
-  if (!pollers?.length) return undefined;
+  if (!(await workerPolling(client, TASK_QUEUE))) return undefined;
   return client.workflow.execute('readCluster', {
     taskQueue: TASK_QUEUE,
     workflowId: `hakube/${spec.metadata.name}/read`,

@@ -1,11 +1,13 @@
 /**
  * `hakube worker` as a process: it bundles the real src/workflows (so a workflow file that
  * breaks the sandbox fails here), loads the real activities, polls task queue `hakube`, and on
- * SIGINT drains and exits 0.
+ * SIGINT drains and exits 0. On Linux it runs as a child with glibc's arenas capped, which dies
+ * with the launcher.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/temporal';
 import { TASK_QUEUE } from '../../src/temporal/task-queue';
@@ -55,4 +57,48 @@ test('hakube worker polls the hakube task queue and stops cleanly on SIGINT', as
   assert.equal(code, 0, stderr);
   assert.match(stderr, /state: 'DRAINED'/);
   assert.doesNotMatch(stderr, /\[ERROR\]|hakube: /);
+});
+
+const children = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+const running = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+async function startedWorker(env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [BIN, 'worker', '--address', server.address], { env: { ...server.env, TEMPORAL_CONFIG_FILE: '/nonexistent/temporal.toml', ...env } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<string>((resolve) => child.on('exit', (code, signal) => resolve(String(signal ?? code))));
+  const started = Date.now();
+  while (!stderr.includes('polling task queue') && Date.now() - started < 90_000 && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+  assert.match(stderr, /polling task queue/, stderr);
+  return { child, exited, stderr: () => stderr };
+}
+
+test('hakube worker runs with MALLOC_ARENA_MAX=2 in a child that a SIGKILL of the launcher ends too', async () => {
+  const w = await startedWorker({});
+  const [pid] = children(w.child.pid!);
+  try {
+    assert.ok(pid, 'the launcher has the worker as its child');
+    assert.ok(environ(pid).includes('MALLOC_ARENA_MAX=2'));
+    assert.ok(!environ(w.child.pid!).includes('MALLOC_ARENA_MAX=2'), 'the launcher itself started without it');
+  } finally {
+    w.child.kill('SIGKILL');
+  }
+  assert.equal(await w.exited, 'SIGKILL');
+  for (let i = 0; i < 50 && running(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(running(pid), false, 'the worker died with its launcher');
+});
+
+test('hakube worker with MALLOC_ARENA_MAX already set is one process, and SIGTERM drains it', async () => {
+  const w = await startedWorker({ MALLOC_ARENA_MAX: '4' });
+  assert.deepEqual(children(w.child.pid!), []);
+  w.child.kill('SIGTERM');
+  assert.equal(await w.exited, '0', w.stderr());
+  assert.match(w.stderr(), /state: 'DRAINED'/);
 });
