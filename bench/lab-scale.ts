@@ -29,6 +29,7 @@ import { loadSpec } from '../src/spec/load';
 import { PROJECT_ROOT } from '../src/temporal/paths';
 import { cliEnv, dropKubeconfig, resultUnlessWaiting } from '../test/e2e/deploy-support';
 import { startLabFromFile, type TestLab } from '../test/helpers/lab';
+import { workerPidOf } from '../test/helpers/worker-pid';
 import { bundleOnce, startTestServer, type TestServer } from '../test/helpers/temporal';
 import { criticalPath } from './critical-path';
 import { createFragmentActivities } from './lab-fragment/activities';
@@ -155,12 +156,6 @@ function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-/** The worker the launcher started as its child, or the launcher itself when it runs the worker (not Linux, MALLOC_ARENA_MAX set). */
-function workerChild(launcher: number): number {
-  const kids = readFileSync(`/proc/${launcher}/task/${launcher}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return kids[0] ?? launcher;
-}
-
 /** `hakube worker` against the test server, as an operator runs it; resolves once it polls. */
 function startWorkerProcess(server: TestServer): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -186,7 +181,7 @@ async function deployBench(server: TestServer, workers: number, figures: Record<
     const worker = await startWorkerProcess(server);
     try {
       // On Linux the launcher runs the worker as its child (bin/hakube.js, MALLOC_ARENA_MAX): measure that one.
-      const workerPid = workerChild(worker.pid!);
+      const workerPid = workerPidOf(worker.pid!);
       const launcherMb = workerPid === worker.pid ? 0 : statusMb(worker.pid!, 'VmRSS');
       const loadStart = load();
       // The peak while it deploys; VmHWM also counts webpack bundling the workflows at start.

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { startLab } from '../test/helpers/lab';
 import { startTestServer } from '../test/helpers/temporal';
+import { workerPidOf } from '../test/helpers/worker-pid';
 import { cliEnv, commandLog, count, dropKubeconfig, ROOT } from '../test/e2e/deploy-support';
 import { loadSpec } from '../src/spec/load';
 import { startDeploy } from '../src/client/deploy';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     for await (const wf of server.client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
       const { raw } = await server.client.workflow.getHandle(wf.workflowId, wf.runId).describe();
       for (const a of raw.pendingActivities ?? []) {
-        if (a.state === STARTED && a.lastWorkerIdentity?.startsWith(`${first.pid}@`)) inFlight.push({ workflowId: wf.workflowId, runId: wf.runId, activityId: a.activityId!, attempt: a.attempt ?? 1 });
+        if (a.state === STARTED && a.lastWorkerIdentity?.startsWith(`${workerPidOf(first.pid!)}@`)) inFlight.push({ workflowId: wf.workflowId, runId: wf.runId, activityId: a.activityId!, attempt: a.attempt ?? 1 });
       }
     }
     if (inFlight.length === 0) throw new Error('the worker had no step in flight at the kill');
