@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleKey } from '../../src/temporal/workflow-bundle';
+import { bundleKey, cachedWorkflowBundle } from '../../src/temporal/workflow-bundle';
+import { PROJECT_ROOT } from '../../src/temporal/paths';
 
 test("the cached workflow bundle's key follows the sources' contents and the lock file, not their times", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hakube-bundle-'));
@@ -21,6 +22,29 @@ test("the cached workflow bundle's key follows the sources' contents and the loc
     assert.notEqual(bundleKey(root, path.join(root, 'src')), edited, 'another SDK version is another bundle');
     fs.writeFileSync(path.join(root, 'src/new.ts'), '');
     assert.notEqual(bundleKey(root, path.join(root, 'src')), edited);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the bundle is built in a thread of its own and cached; a broken workflow file is reported, not cached', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hakube-bundle-'));
+  const silent = { trace() {}, debug() {}, info() {}, log() {}, warn() {}, error() {} };
+  try {
+    const workflowsPath = path.join(root, 'src/workflows/index.ts');
+    fs.mkdirSync(path.dirname(workflowsPath), { recursive: true });
+    // The bundle includes the SDK's workflow runtime, resolved from the sources' folder up.
+    fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+    fs.writeFileSync(workflowsPath, 'export async function hakubeBundleProbe(): Promise<string> {\n  return "probe";\n}\n');
+    const { codePath } = await cachedWorkflowBundle({ root, workflowsPath, logger: silent });
+    assert.match(fs.readFileSync(codePath, 'utf8'), /hakubeBundleProbe/);
+    const again = await cachedWorkflowBundle({ root, workflowsPath, logger: silent });
+    assert.equal(again.codePath, codePath);
+
+    fs.writeFileSync(workflowsPath, 'export async function broken(: {\n');
+    await assert.rejects(cachedWorkflowBundle({ root, workflowsPath, logger: silent }), /bundling .*index\.ts failed/);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.tmp')), []);
+    assert.equal(fs.readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.js')).length, 1, 'only the good bundle is cached');
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
