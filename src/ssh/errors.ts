@@ -116,7 +116,14 @@ export class CommandFailedError extends SshError {
   }
 }
 
+/**
+ * kubeadm ends every failure with the same advice lines; the error is the line before them
+ * ("error execution phase ...", or a preflight check's "[ERROR ...]").
+ */
+const TRAILER = [/^To see the stack trace of this error execute with --v=5 or higher$/, /^\[preflight\] If you know what you are doing, you can make a check non-fatal with/];
+
 function lastLine(text: string): string {
-  const lines = text.trimEnd().split('\n');
+  const lines = text.trimEnd().split('\n').map((l) => l.trim());
+  while (lines.length > 1 && TRAILER.some((t) => t.test(lines[lines.length - 1]))) lines.pop();
   return (lines[lines.length - 1] ?? '').slice(0, 300);
 }
