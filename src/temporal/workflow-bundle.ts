@@ -71,13 +71,15 @@ export async function cachedWorkflowBundle(opts: CachedBundleOptions): Promise<{
  * The bundler in a thread of its own: webpack's and swc's working memory (a few hundred MB) goes
  * when the thread ends, where on the worker's own heap V8 kept most of it for the whole run (a
  * first start after a source change deployed 3+100 at 407 MB resident, a cached one at 315).
- * The thread loads the SDK by path: the CLI's own bundle keeps `@temporalio/*` external.
+ * The thread resolves the SDK from where this process found it (the CLI's own bundle keeps
+ * `@temporalio/*` external), not from its working directory.
  */
 const BUNDLER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const say = (level) => (message) => parentPort.postMessage({ level, message: String(message) });
 const logger = { trace() {}, debug() {}, info() {}, log() {}, warn: say('warn'), error: say('error') };
-require(workerData.sdk)
+require('node:module')
+  .createRequire(workerData.from)('@temporalio/worker')
   .bundleWorkflowCode({ workflowsPath: workerData.workflowsPath, logger })
   .then(({ code }) => parentPort.postMessage({ code }), (err) => parentPort.postMessage({ failed: err && err.stack ? err.stack : String(err) }));
 `;
@@ -86,7 +88,7 @@ type BundlerMessage = { code: string } | { failed: string } | { level: 'warn' | 
 
 function bundleInThread(workflowsPath: string, logger: CachedBundleOptions['logger']): Promise<string> {
   return new Promise((resolve, reject) => {
-    const thread = new Worker(BUNDLER, { eval: true, workerData: { sdk: require.resolve('@temporalio/worker'), workflowsPath } });
+    const thread = new Worker(BUNDLER, { eval: true, workerData: { from: require.resolve('@temporalio/worker'), workflowsPath } });
     let settled = false;
     thread.on('message', (m: BundlerMessage) => {
       if ('level' in m) return logger[m.level](m.message);
