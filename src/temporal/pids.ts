@@ -13,11 +13,18 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
-  // A zombie still "exists" until its parent reaps it: count it as gone.
+  return !isZombie(pid);
+}
+
+/**
+ * A zombie still "exists" for kill(0) until its parent reaps it (a killed child whose parent
+ * died waits for init): it runs nothing. Without a /proc entry to read, not known to be one.
+ */
+export function isZombie(pid: number): boolean {
   try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return /^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
-    return true;
+    return false;
   }
 }
 

@@ -11,11 +11,11 @@
  * any worker, where its idempotency check picks up what the dead attempt did (a detached command
  * still running on the host is awaited, not started twice).
  */
-import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { isZombie } from './pids';
 
 const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 
@@ -35,10 +35,8 @@ export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     // A killed worker whose launcher died with it stays a zombie until init reaps it: dead.
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return !isZombie(pid);
   } catch (err) {
-    // No /proc entry: gone since the kill, or a system without /proc, where the kill is all we know.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return process.platform !== 'linux';
     // EPERM: the pid runs, as another user.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
