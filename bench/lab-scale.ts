@@ -182,7 +182,6 @@ async function deployBench(server: TestServer, workers: number, figures: Record<
     try {
       // On Linux the launcher runs the worker as its child (bin/hakube.js, MALLOC_ARENA_MAX): measure that one.
       const workerPid = workerPidOf(worker.pid!);
-      const launcherMb = workerPid === worker.pid ? 0 : statusMb(worker.pid!, 'VmRSS');
       const loadStart = load();
       // The peak while it deploys; VmHWM also counts webpack bundling the workflows at start.
       let rss = statusMb(workerPid, 'VmRSS');
@@ -194,6 +193,8 @@ async function deployBench(server: TestServer, workers: number, figures: Record<
       const wallS = (performance.now() - t0) / 1000;
       const endedAt = Date.now() / 1000;
       const hwm = statusMb(workerPid, 'VmHWM');
+      // The launcher's own peak: it only passes signals on, so this is Node's floor.
+      const launcherMb = workerPid === worker.pid ? 0 : statusMb(worker.pid!, 'VmHWM');
       if (result.state !== 'done') throw new Error(`deploy of 3+${workers} ended ${result.state}`);
       const cmds = await execTimes(lab, names);
       const cp = criticalPath(cmds);

@@ -70,19 +70,35 @@ function fromSources() {
 }
 
 /**
+ * Runs this launcher again as a child (`nodeArgs` before it, `env` added), passing signals on and
+ * ending as the child did: with its code, or by its signal. A `supervised` child has its own
+ * process group and an IPC channel whose end tells it the launcher is gone (dieWithLauncher).
+ */
+function runAgain(nodeArgs, env, { supervised = false } = {}) {
+  const { spawn } = require('node:child_process');
+  const child = spawn(process.execPath, [...nodeArgs, __filename, ...process.argv.slice(2)], {
+    stdio: supervised ? ['inherit', 'inherit', 'inherit', 'ipc'] : 'inherit',
+    detached: supervised,
+    env: { ...process.env, ...env },
+  });
+  const forward = (sig) => child.kill(sig);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of signals) process.on(sig, forward);
+  child.on('exit', (code, signal) => {
+    for (const sig of signals) process.off(sig, forward);
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}
+
+/**
  * Runs this launcher again under `node --import tsx` (tsx's CJS and ESM hooks: the CLI loads
- * its commands with import()), passing signals on and exiting with the child's code.
+ * its commands with import()).
  */
 function relaunchWithTsx() {
-  const { spawn } = require('node:child_process');
   // tsx by file URL: --import resolves a bare name from the current directory, not from here.
   const tsx = require('node:url').pathToFileURL(require.resolve('tsx')).href;
-  const child = spawn(process.execPath, ['--import', tsx, __filename, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, HAKUBE_UNDER_TSX: '1' },
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + require('node:os').constants.signals[signal] : 1)));
+  runAgain(['--import', tsx], { HAKUBE_UNDER_TSX: '1' });
 }
 
 /**
@@ -99,20 +115,7 @@ function workerCommand(argv) {
 }
 
 function relaunchWorker() {
-  const { spawn } = require('node:child_process');
-  const child = spawn(process.execPath, [...process.execArgv, __filename, ...process.argv.slice(2)], {
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    detached: true,
-    env: { ...process.env, MALLOC_ARENA_MAX: '2', HAKUBE_WORKER_SUPERVISED: '1' },
-  });
-  const forward = (sig) => child.kill(sig);
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const sig of signals) process.on(sig, forward);
-  child.on('exit', (code, signal) => {
-    for (const sig of signals) process.off(sig, forward);
-    if (signal) process.kill(process.pid, signal);
-    else process.exit(code ?? 1);
-  });
+  runAgain(process.execArgv, { MALLOC_ARENA_MAX: '2', HAKUBE_WORKER_SUPERVISED: '1' }, { supervised: true });
 }
 
 /**
