@@ -38,45 +38,61 @@ export function register(program: Command): void {
     .option('--host <host>', "one host's detail: each phase and step, attempts, errors, output tails");
   addConnectionOptions(cmd).action(async (cluster: string, flags: StatusFlags) => {
     const { connectClient } = await import('../temporal/connection');
-    const { describeDeploy, queryHost, queryProgress, webUiLink } = await import('../client/deploy');
+    const { describeDeploy, queryHost, queryProgress, queryProgressAnswer, webUiLink } = await import('../client/deploy');
     const { withHostDetail } = await import('../client/progress');
     const { exitCodeFor, follow } = await import('../client/follow');
-    const { closedRunSummary } = await import('../client/closed');
+    const { closedRunSummary, finalProgress, readEnding } = await import('../client/closed');
     const { closedQueryWaitMs, workerPolling } = await import('../client/pollers');
+    const { progressFromHistory } = await import('../client/history-progress');
+    const { hostDetail } = await import('../workflows/state');
     const { withLiveSteps } = await import('../client/live');
     const { renderSummary } = await import('../client/summary');
-    const { withKubeconfig } = await import('../client/kubeconfig');
+    const { saveKubeconfig, withKubeconfig } = await import('../client/kubeconfig');
     const client = await connectClient(flags);
     try {
       const desc = await describeDeploy(client, cluster);
       const handle = client.workflow.getHandle(desc.workflowId);
       const link = webUiLink(handle.workflowId, client.options.namespace);
-      if (desc.status.name !== 'RUNNING' && !flags.json) {
-        // A finished run: the query needs a worker (asked only when one polls the run's task
-        // queue), the result does not.
-        const polled = await workerPolling(client, desc.taskQueue).catch(() => false);
-        const answered = polled ? await queryProgress(handle, closedQueryWaitMs(desc.historySize)).catch(() => undefined) : undefined;
-        if (!answered) {
-          const closed = await closedRunSummary(handle, desc.status.name);
-          process.stdout.write(`${closed.text}\nWeb UI: ${link}\n`);
-          process.exitCode = closed.exitCode;
-          return;
+      // A finished run: its result carries the final progress (runs recorded before that need a
+      // worker's replay, asked only when one polls the run's task queue, else the result's summary).
+      let ended: Awaited<ReturnType<typeof queryProgressAnswer>> | undefined;
+      if (desc.status.name !== 'RUNNING') {
+        const ending = await readEnding(handle);
+        ended = finalProgress(ending);
+        if (!ended) {
+          const polled = await workerPolling(client, desc.taskQueue).catch(() => false);
+          const answered = polled ? await queryProgressAnswer(handle, closedQueryWaitMs(desc.historySize)).catch(() => undefined) : undefined;
+          if (answered) {
+            const file = 'result' in ending ? saveKubeconfig(answered.progress.cluster, ending.result.kubeconfig) : undefined;
+            ended = { ...answered, progress: file ? { ...answered.progress, kubeconfig: file } : await withKubeconfig(handle, answered.progress) };
+          } else if (!flags.json) {
+            const closed = closedRunSummary(ending, desc.status.name);
+            process.stdout.write(`${closed.text}\nWeb UI: ${link}\n`);
+            process.exitCode = closed.exitCode;
+            return;
+          }
         }
       }
       if (flags.json) {
-        const p = await withLiveSteps(client, await queryProgress(handle));
+        const p = ended?.progress ?? (await withLiveSteps(client, await queryProgress(handle)));
         process.stdout.write(JSON.stringify(p, null, 2) + '\n');
         process.exitCode = exitCodeFor(p);
         return;
       }
       const detail = flags.wide || flags.host !== undefined;
-      // The progress answer leaves a quiet host's output tails out; --host asks for them.
+      // The progress answer leaves a quiet host's output tails out; --host asks for them (of a
+      // finished run, from the histories: no worker needed).
       const current = async () => {
+        if (ended) {
+          const host = flags.host;
+          if (host === undefined || !ended.summarized.includes(host)) return ended.progress;
+          return withHostDetail(ended.progress, hostDetail(await progressFromHistory(client, handle, { hosts: [host] }), host));
+        }
         const p = await queryProgress(handle);
-        return withLiveSteps(client, flags.host === undefined ? p : withHostDetail(p, await queryHost(handle, flags.host)));
+        return withKubeconfig(handle, await withLiveSteps(client, flags.host === undefined ? p : withHostDetail(p, await queryHost(handle, flags.host))));
       };
-      const p = await withKubeconfig(handle, flags.watch && !detail ? await follow(handle, { client }) : await current());
-      if (!flags.watch || detail) process.stdout.write(render(p, flags) + '\n');
+      const p = flags.watch && !detail && !ended ? await withKubeconfig(handle, await follow(handle, { client })) : await current();
+      if (!flags.watch || detail || ended) process.stdout.write(render(p, flags) + '\n');
       process.stdout.write(renderSummary(p, link) + '\n');
       process.exitCode = exitCodeFor(p);
     } finally {

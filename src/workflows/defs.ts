@@ -101,6 +101,12 @@ export interface DeployResult {
   verification?: HealthReport;
   kubeconfig?: Kubeconfig;
   skipped: string[];
+  /**
+   * The run's last progress answer, in the progress query's wire form (src/client/progress.ts
+   * expands it): a finished run's board without a worker replaying its history. Runs recorded
+   * before it end without it.
+   */
+  progress?: Progress;
 }
 
 /** One host's full record in every phase it takes part in (steps with their output tails). */

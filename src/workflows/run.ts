@@ -34,7 +34,7 @@ import { AbortRequested, CredentialsUnavailable, credentialsToRefresh, runPlan, 
 import { SpecStore } from './spec-ref';
 import { progressAnswer } from './compact';
 import { GROUP_HOSTS, GROUPS_PATCH, hostGroup } from './group';
-import { applyChecks, applyFailure, applyGroupOutcome, applyResult, hostOf, initialProgress, markRunning, phaseOf, summariesFor, summaryFor } from './state';
+import { applyChecks, applyFailure, applyGroupOutcome, applyResult, hostDetail, hostOf, initialProgress, markRunning, phaseOf, summariesFor, summaryFor } from './state';
 
 /** Marker of the health gate after each control plane (runs recorded before it replay without it). */
 export const GATE_PATCH = 'hakube-control-plane-gate';
@@ -42,6 +42,8 @@ export const GATE_PATCH = 'hakube-control-plane-gate';
 export const CREDENTIALS_WAIT_PATCH = 'hakube-credentials-wait';
 export const CANCEL_CLEANUP_PATCH = 'hakube-cancel-cleanup';
 export const DELETE_TOKENS_PATCH = 'hakube-delete-run-tokens';
+/** The result carries the final progress (runs recorded before it end with the bare result). */
+export const FINAL_PROGRESS_PATCH = 'hakube-final-progress';
 const RUNNER_PATCHES: Record<RunnerChange, string> = { 'abort-stops-pool': 'hakube-abort-stops-pool' };
 
 const CHILDREN = { joinMaster, joinWorker, renewMaster } as const;
@@ -91,7 +93,7 @@ export class ActionRun implements RunnerEffects {
         throw err;
       }
       await this.reverseCleanup();
-      return { cluster: this.plan.cluster, state: 'aborted', skipped: [...this.skippedHosts] };
+      return { cluster: this.plan.cluster, state: 'aborted', skipped: [...this.skippedHosts], ...this.finalProgress() };
     }
     if (patched(DELETE_TOKENS_PATCH)) {
       const left = await this.deleteRunTokens();
@@ -106,7 +108,13 @@ export class ActionRun implements RunnerEffects {
       verification: this.progress.verification,
       kubeconfig: this.kubeconfig,
       skipped: [...this.skippedHosts],
+      ...this.finalProgress(),
     };
+  }
+
+  /** A closed run's progress query costs a replay of its whole history (6 MB at 5,000 hosts); its result is one read. */
+  private finalProgress(): Pick<DeployResult, 'progress'> {
+    return patched(FINAL_PROGRESS_PATCH) ? { progress: progressAnswer(this.progress) as Progress } : {};
   }
 
   // --- RunnerEffects ------------------------------------------------------------------------
@@ -365,10 +373,7 @@ export class ActionRun implements RunnerEffects {
     const p = this.progress;
     // Compacted per answer: queries are not in history, so replay is unaffected.
     setHandler(progressQuery, () => progressAnswer(p) as Progress);
-    setHandler(hostQuery, (host: string): HostDetail => ({
-      host,
-      phases: p.phases.flatMap((ph) => ph.hosts.filter((h) => h.host === host).map((h) => ({ phase: ph.name, progress: h }))),
-    }));
+    setHandler(hostQuery, (host: string): HostDetail => hostDetail(p, host));
     setHandler(kubeconfigQuery, () => this.kubeconfig);
     setHandler(
       retryUpdate,

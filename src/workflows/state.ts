@@ -4,7 +4,7 @@
  */
 import type { Plan, PhaseName } from '../plan/types';
 import type { HostPhaseResult, StepFailureDetails } from '../activities/types';
-import type { HealthReport, HostProgress, PhaseProgress, Progress, StepProgress } from './defs';
+import type { HealthReport, HostDetail, HostProgress, PhaseProgress, Progress, StepProgress } from './defs';
 
 const TAIL_CHARS = 2000;
 
@@ -45,6 +45,11 @@ export function hostOf(phase: PhaseProgress, host: string): HostProgress {
 
 // Timestamps are workflow time (the sandbox's Date is the task's start, the same on replay); they
 // only feed the progress query, never a command, so recorded histories replay unchanged.
+/** One host's records in every phase it takes part in: the `host` query's answer. */
+export function hostDetail(progress: Progress, host: string): HostDetail {
+  return { host, phases: progress.phases.flatMap((ph) => ph.hosts.filter((h) => h.host === host).map((h) => ({ phase: ph.name, progress: h }))) };
+}
+
 export function markRunning(h: HostProgress, workflowId: string, now = Date.now()): void {
   h.status = 'running';
   h.workflowId = workflowId;

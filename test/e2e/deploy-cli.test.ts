@@ -64,12 +64,20 @@ test('deploy, status, logs, list, skip and retry from the command line', async (
   const late = await hakube(bed.server, ['retry', 'ha-vip']);
   assert.equal(late.code, 2);
   assert.match(late.stderr, /not running \(completed\)/);
-  // With no worker left to answer queries, a finished run is still reported from its result.
+  // With no worker left to answer queries, a finished run's result carries its whole board.
   await bed.stopWorker();
   const closed = await hakube(bed.server, ['status', 'ha-vip']);
   assert.equal(closed.code, 0, closed.stderr);
-  assert.match(closed.stdout, /ha-vip: done \(run completed; start a worker for step detail\)/);
+  assert.doesNotMatch(closed.stdout, /start a worker/);
+  assert.match(closed.stdout, /^ +join-masters +done +m2 ✓ +m3 ✓$/m);
+  assert.match(closed.stdout, /verification: PASSED/);
   assert.match(closed.stdout, /skipped hosts: w2/);
+  const closedHost = await hakube(bed.server, ['status', 'ha-vip', '--host', 'w2']);
+  assert.equal(closedHost.code, 0, closedHost.stderr);
+  assert.match(closedHost.stdout, /injected failure/);
+  const closedJson = await hakube(bed.server, ['status', 'ha-vip', '--json']);
+  assert.equal(closedJson.code, 0, closedJson.stderr);
+  assert.equal((JSON.parse(closedJson.stdout) as Progress).state, 'done');
   const closedLogs = await hakube(bed.server, ['logs', 'ha-vip']);
   assert.equal(closedLogs.code, 0, closedLogs.stderr);
   assert.equal(closedLogs.stderr, '');

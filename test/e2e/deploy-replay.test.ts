@@ -51,6 +51,8 @@ const RECORDINGS: Record<string, string> = {
   // started a join child per host, and again since it joins its hosts inline.
   'deploy-group-children.json': 'hakube/ha-vip/deploy-grouped/join-workers/group-w1/1',
   'deploy-group-inline.json': 'hakube/ha-vip/deploy-grouped-inline/join-workers/group-w1/1',
+  // A plain run since its result carries the final progress.
+  'deploy-final-progress.json': 'hakube/ha-vip/deploy-final-progress',
 };
 
 type Scenario = (client: Client, hosts: FakeHosts, input: DeployInput) => Promise<void>;
@@ -152,6 +154,15 @@ const grouped = (file: string): Scenario => async (client, _hosts, input) => {
 };
 SCENARIOS.push({ files: ['deploy-group-children.json'], fail: '', run: grouped('deploy-group-children.json') });
 SCENARIOS.push({ files: ['deploy-group-inline.json'], fail: '', run: grouped('deploy-group-inline.json') });
+SCENARIOS.push({
+  files: ['deploy-final-progress.json'],
+  fail: '',
+  run: async (client, _hosts, input) => {
+    const handle = await client.workflow.start('deployCluster', { taskQueue: TASK_QUEUE, workflowId: RECORDINGS['deploy-final-progress.json'], args: [input] });
+    const r = await handle.result();
+    assert.equal(r.progress?.state, 'done');
+  },
+});
 
 async function record(): Promise<void> {
   const asked = process.env.HAKUBE_RECORD_HISTORIES ?? '';
@@ -207,4 +218,8 @@ test('recorded deploy histories (compensation, waiting, retry update, children) 
   const inline = fs.readFileSync(path.join(HISTORIES, 'deploy-group-inline.json'), 'utf8');
   assert.doesNotMatch(inline, /START_CHILD_WORKFLOW_EXECUTION_INITIATED/);
   assert.match(inline, /"markerName": "core_patch"/);
+  // The newest recording took the final-progress branch, so replay ran through it.
+  const final = historyFromJSON(fs.readFileSync(path.join(HISTORIES, 'deploy-final-progress.json'), 'utf8'));
+  const patches = (final.events ?? []).flatMap((e) => Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((d) => (d.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString())));
+  assert.ok(patches.some((p) => p.includes('"hakube-final-progress"')), patches.join(' '));
 });
