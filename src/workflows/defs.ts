@@ -102,9 +102,9 @@ export interface DeployResult {
   kubeconfig?: Kubeconfig;
   skipped: string[];
   /**
-   * The run's last progress answer, in the progress query's wire form (src/client/progress.ts
-   * expands it): a finished run's board without a worker replaying its history. Runs recorded
-   * before it end without it.
+   * The run's last progress, in the compact wire form at any size (src/client/progress.ts
+   * expands it; quiet done hosts without their output tails): a finished run's board without a
+   * worker replaying its history. Runs recorded before it end without it.
    */
   progress?: Progress;
 }

@@ -32,7 +32,7 @@ import { joinMaster, joinWorker, type JoinOutcome } from './join';
 import { renewMaster } from './renew-master';
 import { AbortRequested, CredentialsUnavailable, credentialsToRefresh, runPlan, type ChildOutcome, type RunnerChange, type RunnerEffects } from './runner';
 import { SpecStore } from './spec-ref';
-import { progressAnswer } from './compact';
+import { compactProgress, progressAnswer } from './compact';
 import { GROUP_HOSTS, GROUPS_PATCH, hostGroup } from './group';
 import { applyChecks, applyFailure, applyGroupOutcome, applyResult, hostDetail, hostOf, initialProgress, markRunning, phaseOf, summariesFor, summaryFor } from './state';
 
@@ -112,9 +112,13 @@ export class ActionRun implements RunnerEffects {
     };
   }
 
-  /** A closed run's progress query costs a replay of its whole history (6 MB at 5,000 hosts); its result is one read. */
+  /**
+   * A closed run's progress query costs a replay of its whole history (6 MB at 5,000 hosts); its
+   * result is one read. Compact at any size: the full record's output tails (about 4 KB a host)
+   * would only repeat what the history holds, and `status --host` reads a quiet host's there.
+   */
   private finalProgress(): Pick<DeployResult, 'progress'> {
-    return patched(FINAL_PROGRESS_PATCH) ? { progress: progressAnswer(this.progress) as Progress } : {};
+    return patched(FINAL_PROGRESS_PATCH) ? { progress: compactProgress(this.progress) as unknown as Progress } : {};
   }
 
   // --- RunnerEffects ------------------------------------------------------------------------

@@ -75,6 +75,10 @@ test('deploy, status, logs, list, skip and retry from the command line', async (
   const closedHost = await hakube(bed.server, ['status', 'ha-vip', '--host', 'w2']);
   assert.equal(closedHost.code, 0, closedHost.stderr);
   assert.match(closedHost.stdout, /injected failure/);
+  // A done host's tails stay out of the result: its detail comes from the history.
+  const closedDone = await hakube(bed.server, ['status', 'ha-vip', '--host', 'm2']);
+  assert.equal(closedDone.code, 0, closedDone.stderr);
+  assert.match(closedDone.stdout, /ran join-masters\/m2\/kubeadm-join/);
   const closedJson = await hakube(bed.server, ['status', 'ha-vip', '--json']);
   assert.equal(closedJson.code, 0, closedJson.stderr);
   assert.equal((JSON.parse(closedJson.stdout) as Progress).state, 'done');
