@@ -98,7 +98,9 @@ function runAgain(nodeArgs, env, { supervised = false } = {}) {
 function relaunchWithTsx() {
   // tsx by file URL: --import resolves a bare name from the current directory, not from here.
   const tsx = require('node:url').pathToFileURL(require.resolve('tsx')).href;
-  runAgain(['--import', tsx], { HAKUBE_UNDER_TSX: '1' });
+  // A supervised worker's tsx run is supervised by it in turn: a SIGKILL of the launcher ends
+  // this process, whose end then ends the worker.
+  runAgain(['--import', tsx], { HAKUBE_UNDER_TSX: '1' }, { supervised: Boolean(process.env.HAKUBE_WORKER_SUPERVISED) });
 }
 
 /**
@@ -131,6 +133,7 @@ function dieWithLauncher() {
 if (process.platform === 'linux' && workerCommand(process.argv) && process.env.MALLOC_ARENA_MAX === undefined) {
   relaunchWorker();
 } else if (process.env.HAKUBE_UNDER_TSX) {
+  if (process.env.HAKUBE_WORKER_SUPERVISED) dieWithLauncher();
   const cli = fromSources();
   cli.run(process.argv, cli.lab ? [cli.lab] : []);
 } else {

@@ -88,6 +88,22 @@ test('hakube worker runs with MALLOC_ARENA_MAX=2 in a child that a SIGKILL of th
   assert.equal(alive(pid), false, 'the worker died with its launcher');
 });
 
+test('a supervised worker run from the sources through tsx dies with the launcher too', async () => {
+  const w = await startedWorker({ HAKUBE_FROM_SOURCE: '1' });
+  const middle = workerPidOf(w.child.pid!);
+  const pid = workerPidOf(middle);
+  try {
+    assert.notEqual(pid, middle, 'the supervised child runs the sources in a child of its own');
+    assert.ok(environ(pid).includes('HAKUBE_UNDER_TSX=1'));
+  } finally {
+    w.child.kill('SIGKILL');
+  }
+  assert.equal(await w.exited, 'SIGKILL');
+  for (let i = 0; i < 50 && (alive(pid) || alive(middle)); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(alive(middle), false, 'the supervised child died with its launcher');
+  assert.equal(alive(pid), false, 'the worker under tsx died with it');
+});
+
 test('hakube worker with MALLOC_ARENA_MAX already set is one process, and SIGTERM drains it', async () => {
   const w = await startedWorker({ MALLOC_ARENA_MAX: '4' });
   assert.equal(workerPidOf(w.child.pid!), w.child.pid, 'no child: the launcher is the worker');
