@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { utils } from 'ssh2';
 import { msToTs } from '@temporalio/common/lib/time';
 import { startTestServer, type TestServer } from '../helpers/temporal';
+import { ed25519Pair } from '../helpers/ssh-keys';
 import { secret } from '../../src/temporal/secret';
 import { hakubeRaw, ROOT } from './deploy-support';
 
@@ -61,7 +61,7 @@ async function freePort(): Promise<number> {
 
 before(async () => {
   server = await startTestServer();
-  const pair = utils.generateKeyPairSync('ed25519');
+  const pair = ed25519Pair();
   fs.writeFileSync(KEY, pair.private, { mode: 0o600 });
   fs.writeFileSync(`${KEY}.pub`, pair.public);
   pub = pair.public.split(' ').slice(0, 2).join(' ');

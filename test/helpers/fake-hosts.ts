@@ -17,8 +17,9 @@ import { tmpdir } from 'node:os';
 import { createServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { Server, utils, type ServerChannel } from 'ssh2';
+import { Server, type ServerChannel } from 'ssh2';
 import type { Plan } from '../../src/plan/types';
+import { ed25519Pair } from './ssh-keys';
 import { commandLine } from '../../src/ssh/quote';
 import { DETACHED_ATTACH, DETACHED_BUSY, DETACHED_FORGET, DETACHED_START, DETACHED_STOP, PROBE_FILE, WRITE_FILE } from '../../src/ssh/remote';
 import type { SshTarget } from '../../src/ssh/target';
@@ -111,8 +112,8 @@ function templateMatcher(line: string): (l: string) => boolean {
 }
 
 export class FakeHosts {
-  readonly hostKey = utils.generateKeyPairSync('ed25519');
-  readonly clientKey = utils.generateKeyPairSync('ed25519');
+  readonly hostKey = ed25519Pair();
+  readonly clientKey = ed25519Pair();
   /** Where the client key and known_hosts are (HAKUBE_SSH_DIRS must include it). */
   readonly dir = mkdtempSync(join(tmpdir(), 'hakube-fake-hosts-'));
   readonly privateKeyPath = join(this.dir, 'id_ed25519');
