@@ -43,13 +43,13 @@ export function hostOf(phase: PhaseProgress, host: string): HostProgress {
   return h;
 }
 
-// Timestamps are workflow time (the sandbox's Date is the task's start, the same on replay); they
-// only feed the progress query, never a command, so recorded histories replay unchanged.
 /** One host's records in every phase it takes part in: the `host` query's answer. */
 export function hostDetail(progress: Progress, host: string): HostDetail {
   return { host, phases: progress.phases.flatMap((ph) => ph.hosts.filter((h) => h.host === host).map((h) => ({ phase: ph.name, progress: h }))) };
 }
 
+// Timestamps are workflow time (the sandbox's Date is the task's start, the same on replay); they
+// only feed the progress query, never a command, so recorded histories replay unchanged.
 export function markRunning(h: HostProgress, workflowId: string, now = Date.now()): void {
   h.status = 'running';
   h.workflowId = workflowId;
